@@ -1,0 +1,24 @@
+//! TOSA 1.0: the IR, its validator, a bit-exact interpreter and `.tosa` flatbuffer I/O.
+//!
+//! This crate is the numerical truth of vgforge: the runner is compared against it.
+//! It depends on no other stage crate.
+//!
+//! * [`ir`]: [`Graph`], [`Operator`], [`Op`], [`TensorDecl`], [`Tensor`], [`Builder`].
+//! * [`validate()`]: the specification's ERROR_IF rules per [`Profile`].
+//! * [`interp`]: the bit-exact, multithreaded CPU interpreter ([`interp::run`]).
+//! * [`npy`]: NumPy `.npy` reading and writing.
+//! * [`fbs`]: `.tosa` flatbuffer reading and writing ([`fbs::read`], [`fbs::write`]).
+
+mod error;
+pub mod fbs;
+pub mod interp;
+pub mod ir;
+pub mod npy;
+pub mod validate;
+
+pub use error::{Error, Result};
+pub use ir::{
+    Builder, DType, Graph, NanMode, Op, Operator, ResizeMode, RoundingMode, Scalar, Tensor,
+    TensorData, TensorDecl,
+};
+pub use validate::{Profile, validate};
