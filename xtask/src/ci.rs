@@ -13,7 +13,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("vgforge-graph", &[]),
     ("vgforge-tosa", &[]),
     ("vgforge-train", &["vgforge-graph"]),
-    ("vgforge-quant", &["vgforge-graph", "vgforge-train"]),
+    // quant reaches forward to lower and tosa only for integer-exact evaluation and the
+    // per-layer report (they run the lowered graph); quantization itself does not.
+    ("vgforge-quant", &["vgforge-graph", "vgforge-train", "vgforge-lower", "vgforge-tosa"]),
     ("vgforge-lower", &["vgforge-graph", "vgforge-tosa"]),
     ("vgforge-vgf", &["vgforge-tosa"]),
     ("vgforge-runner", &["vgforge-tosa", "vgforge-vgf"]),
