@@ -54,7 +54,11 @@ pub fn output_shape(node: &str, op: &Op, inputs: &[&[usize]]) -> Result<Vec<usiz
                     format!("weight shape {wt:?} does not match kernel {kernel:?}"),
                 ));
             }
-            if *groups == 0 || c % groups != 0 || wt[0] % groups != 0 || wt[1] * groups != c {
+            if *groups == 0
+                || !c.is_multiple_of(*groups)
+                || !wt[0].is_multiple_of(*groups)
+                || wt[1] * groups != c
+            {
                 return Err(invalid(
                     node,
                     op,
@@ -75,7 +79,7 @@ pub fn output_shape(node: &str, op: &Op, inputs: &[&[usize]]) -> Result<Vec<usiz
         Op::BatchNorm { eps, momentum } => {
             need(5, 5)?;
             let [_, c, _, _] = nchw(inputs[0])?;
-            if !(*eps > 0.0) || !(0.0..=1.0).contains(momentum) {
+            if eps.is_nan() || *eps <= 0.0 || !(0.0..=1.0).contains(momentum) {
                 return Err(invalid(
                     node,
                     op,

@@ -280,7 +280,7 @@ impl SpecBuilder {
         let op = match *kind {
             LayerKind::Conv2d { out_channels, kernel, stride, padding, dilation, groups, bias } => {
                 let [kh, kw] = kernel.hw();
-                let per_group = if groups > 0 { channels / groups } else { 0 };
+                let per_group = channels.checked_div(groups).unwrap_or(0);
                 params.push(param(
                     format!("{name}.weight"),
                     vec![out_channels, per_group, kh, kw],

@@ -25,13 +25,13 @@ impl Graph {
                         d.dtype().name()
                     )));
                 }
-                if let TensorData::F32(v) = d {
-                    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                        return Err(err(format!(
-                            "tensor '{}' holds a non-finite value at index {i}",
-                            t.name
-                        )));
-                    }
+                if let TensorData::F32(v) = d
+                    && let Some(i) = v.iter().position(|x| !x.is_finite())
+                {
+                    return Err(err(format!(
+                        "tensor '{}' holds a non-finite value at index {i}",
+                        t.name
+                    )));
                 }
             }
             if let Some(q) = &t.quant {

@@ -49,7 +49,11 @@ pub fn dequantize_to_nchw(q: &[i8], shape: &[usize], scale: f32, zp: i32) -> Vec
 
 /// Quantize the NCHW f32 `input` with `io`, run it through `exec` (int8 NHWC in, int8 out) and
 /// return the dequantized output, NCHW, with the output's own shape.
-pub fn run_quantized(exec: &mut Exec<'_>, io: &IoQuant, input: &CTensor) -> Result<(Vec<f32>, Vec<usize>)> {
+pub fn run_quantized(
+    exec: &mut Exec<'_>,
+    io: &IoQuant,
+    input: &CTensor,
+) -> Result<(Vec<f32>, Vec<usize>)> {
     let dims: [usize; 4] = input
         .dims()
         .try_into()
@@ -66,14 +70,20 @@ pub fn run_quantized(exec: &mut Exec<'_>, io: &IoQuant, input: &CTensor) -> Resu
 
 /// Run `tosa` in the interpreter on the NCHW f32 `input` (quantized with `io`) and return the
 /// dequantized output, NCHW, with its NHWC shape.
-pub fn run_int8(tosa: &vgforge_tosa::Graph, io: &IoQuant, input: &CTensor) -> Result<(Vec<f32>, Vec<usize>)> {
+pub fn run_int8(
+    tosa: &vgforge_tosa::Graph,
+    io: &IoQuant,
+    input: &CTensor,
+) -> Result<(Vec<f32>, Vec<usize>)> {
     run_quantized(&mut interpreter(tosa), io, input)
 }
 
 /// Something that runs a deployed int8 model: one int8 NHWC batch in, its int8 output out.
 pub type Exec<'a> = dyn FnMut(&vgforge_tosa::Tensor) -> Result<vgforge_tosa::Tensor> + 'a;
 
-fn interpreter(tosa: &vgforge_tosa::Graph) -> impl FnMut(&vgforge_tosa::Tensor) -> Result<vgforge_tosa::Tensor> + '_ {
+fn interpreter(
+    tosa: &vgforge_tosa::Graph,
+) -> impl FnMut(&vgforge_tosa::Tensor) -> Result<vgforge_tosa::Tensor> + '_ {
     move |x| {
         let out = vgforge_tosa::interp::run_batched(tosa, std::slice::from_ref(x))?;
         out.into_iter().next().ok_or_else(|| Error::Data("the tosa graph has no output".into()))
