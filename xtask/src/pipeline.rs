@@ -45,7 +45,16 @@ pub fn run(args: &[String]) -> Result<()> {
     if quick {
         limits = ["--limit-train", "2048", "--limit-eval", "512"].map(String::from).to_vec();
     }
-    let epochs = opt(args, "--epochs").map(str::to_string);
+    // The embedded default is small (759 patches): the upscaler needs about 1,000 steps
+    // to pass plain bilinear upsampling, and QAT about 100 to pass PTQ. A user's own
+    // data set keeps the learning path's one epoch.
+    let embedded = opt(args, "--data").is_none();
+    let (train_epochs, qat_epochs) = match (quick, embedded) {
+        (true, _) => ("2", "1"),
+        (false, true) => ("100", "10"),
+        (false, false) => ("1", "1"),
+    };
+    let epochs = Some(opt(args, "--epochs").unwrap_or(train_epochs).to_string());
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
 
     let mut train = s(&["train", "--model", model, "--out", &o("fp32")]);
@@ -68,7 +77,17 @@ pub fn run(args: &[String]) -> Result<()> {
         calib,
     ]);
     ptq.extend(data.clone());
-    let mut qat = s(&["quantize", "--method", "qat", "--in", &fp32, "--out", &o("qat/int8.graph")]);
+    let mut qat = s(&[
+        "quantize",
+        "--method",
+        "qat",
+        "--in",
+        &fp32,
+        "--out",
+        &o("qat/int8.graph"),
+        "--epochs",
+        qat_epochs,
+    ]);
     qat.extend(data.clone());
     qat.extend(limits.clone());
     let mut steps = vec![train, ptq, qat];
@@ -82,6 +101,19 @@ pub fn run(args: &[String]) -> Result<()> {
         eval.extend(data.clone());
         eval.extend(limits.iter().skip(2).cloned());
         steps.push(eval);
+        // The deployed file on Vulkan, measured by the same metric code: equal to the
+        // interpreter's numbers because the runner is bit-exact.
+        let mut on_gpu = s(&[
+            "eval",
+            &v,
+            "--backend",
+            "compute",
+            "--metrics",
+            &o(&format!("{q}/metrics-vgf.json")),
+        ]);
+        on_gpu.extend(data.clone());
+        on_gpu.extend(limits.iter().skip(2).cloned());
+        steps.push(on_gpu);
         let mut report = s(&[
             "report",
             "--fp32",
