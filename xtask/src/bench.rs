@@ -24,6 +24,27 @@ pub fn run(args: &[String]) -> Result<()> {
         crate::util::run(
             cargo().args(["bench", "-p", pkg, "--bench", bench]).env("VGFORGE_VENV", venv()),
         )?;
+        if *bench == "train_step" {
+            torch_anchor()?;
+        }
     }
     Ok(())
+}
+
+/// PyTorch's time for the same training step, right after ours, so the two share the
+/// machine's state. Debian's python3-torch (CPU) is the anchor; without it we say so.
+fn torch_anchor() -> Result<()> {
+    let script = crate::util::root().join("tools/bench/torch_step.py");
+    let python = std::path::Path::new("/usr/bin/python3");
+    let has_torch = std::process::Command::new(python)
+        .args(["-c", "import torch"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_torch {
+        eprintln!(
+            "bench: PyTorch anchor skipped: /usr/bin/python3 cannot import torch (apt-get install python3-torch)"
+        );
+        return Ok(());
+    }
+    crate::util::run(std::process::Command::new(python).arg(script).args(["2", "30", "5"]))
 }
