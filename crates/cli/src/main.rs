@@ -47,6 +47,13 @@ fn main() -> std::process::ExitCode {
         // SAFETY: no other thread exists yet this early in main.
         unsafe { std::env::set_var("CANDLE_NUM_THREADS", "1") };
     }
+    // Like other Unix tools, end quietly when the reader of our output goes away
+    // (`vgforge inspect x.vgf | head`) instead of panicking on the failed write.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of a signal has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let level = match cli.verbose {
         0 => "info",
