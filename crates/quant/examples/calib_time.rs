@@ -13,11 +13,16 @@ use vgforge_train::data::make_batch;
 use vgforge_train::{Dataset, Model};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // As `vgforge` runs it: one gemm thread, the observers on the other core.
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        // SAFETY: no other thread exists yet.
+        unsafe { std::env::set_var("CANDLE_NUM_THREADS", "1") };
+    }
     let data = Dataset::embedded()?;
     let g = ModelSpec::builtin("upscaler")?.to_graph(Some([3, 16, 16]))?;
     let model = Model::new(&g, 0)?;
     let fp32 = model.to_graph()?;
-    for batch in [50, 100, 250, 500] {
+    for batch in [4, 8, 16, 50, 500] {
         let idx: Vec<usize> = (0..500).collect();
         let t0 = Instant::now();
         for chunk in idx.chunks(batch) {

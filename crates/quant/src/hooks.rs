@@ -11,25 +11,66 @@ use crate::observer::{Observer, ObserverKind};
 use crate::qparams::{ACT_QMAX, ACT_QMIN, W_QMAX, W_QMIN};
 use crate::scheme::QSources;
 
-/// Feed each sample of a batch to `obs` separately, so batched calibration gives exactly the
-/// observer state of a batch-1 run.
-fn observe_per_sample(obs: &mut dyn Observer, t: &Tensor) -> vgforge_train::Result<()> {
-    let n = t.dim(0)?.max(1);
-    let v = t.flatten_all()?.to_dtype(candle_core::DType::F32)?.to_vec1::<f32>()?;
-    let per = v.len() / n;
+/// Feed each of the `n` samples in `v` to `obs` separately, so batched calibration gives
+/// exactly the observer state of a batch-1 run (ExecuTorch calibrates 500 x 1).
+fn observe_per_sample(obs: &mut dyn Observer, v: &[f32], n: usize) {
+    let per = v.len() / n.max(1);
     if per == 0 {
-        return Ok(());
+        return;
     }
     for chunk in v.chunks(per) {
         obs.observe(chunk);
     }
-    Ok(())
+}
+
+/// A batch's values of one observed tensor, flattened, with its dims.
+fn flatten(t: &Tensor) -> vgforge_train::Result<(Vec<f32>, Vec<usize>)> {
+    let v = t.flatten_all()?.to_dtype(candle_core::DType::F32)?.to_vec1::<f32>()?;
+    Ok((v, t.dims().to_vec()))
+}
+
+/// Running per-channel sums and maxima of an `[N, C, ...]` tensor (channel = axis 1).
+#[derive(Debug, Clone, Default)]
+struct ChannelSums {
+    sum: Vec<f64>,
+    max: Vec<f32>,
+    count: u64,
+}
+
+impl ChannelSums {
+    fn add(&mut self, v: &[f32], dims: &[usize]) {
+        let (n, c) = (dims.first().copied().unwrap_or(1), dims.get(1).copied().unwrap_or(1));
+        let rest: usize = dims.iter().skip(2).product();
+        if c == 0 || rest == 0 || v.len() != n * c * rest {
+            return;
+        }
+        if self.sum.len() != c {
+            if self.count > 0 {
+                return;
+            }
+            self.sum = vec![0.0; c];
+            self.max = vec![f32::NEG_INFINITY; c];
+        }
+        for (i, plane) in v.chunks_exact(rest).enumerate() {
+            // Sum in f32 blocks (vectorised), then in f64 across planes.
+            self.sum[i % c] += f64::from(plane.iter().sum::<f32>());
+            let m = plane.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            self.max[i % c] = self.max[i % c].max(m);
+        }
+        self.count += (n * rest) as u64;
+    }
+
+    fn means(&self) -> Option<Vec<f32>> {
+        (self.count > 0).then(|| self.sum.iter().map(|&s| (s / self.count as f64) as f32).collect())
+    }
 }
 
 /// Observers on the observed tensors; values pass through unchanged.
 #[derive(Debug)]
 pub struct CalibHooks {
     pub observers: BTreeMap<String, Box<dyn Observer>>,
+    /// Per-channel sums of every observed tensor, for bias correction.
+    sums: BTreeMap<String, ChannelSums>,
 }
 
 impl CalibHooks {
@@ -43,19 +84,69 @@ impl CalibHooks {
             let o = kind_of(&t).build()?;
             observers.insert(t, o);
         }
-        Ok(CalibHooks { observers })
+        Ok(CalibHooks { observers, sums: BTreeMap::new() })
     }
 
     /// `(scale, zp)` of every observer that saw data.
     pub fn params(&self) -> BTreeMap<String, (f32, i32)> {
         self.observers.iter().filter_map(|(k, o)| o.qparams().map(|q| (k.clone(), q))).collect()
     }
+
+    /// Observe a flattened batch of `node` with dims `[N, ...]` (ignored when not observed).
+    pub fn observe(&mut self, node: &str, v: &[f32], dims: &[usize]) {
+        if let Some(o) = self.observers.get_mut(node) {
+            observe_per_sample(o.as_mut(), v, dims.first().copied().unwrap_or(1));
+            self.sums.entry(node.to_string()).or_default().add(v, dims);
+        }
+    }
+
+    /// Mean of every channel (axis 1) of every observed tensor over all samples and positions.
+    pub fn channel_means(&self) -> BTreeMap<String, Vec<f32>> {
+        self.sums.iter().filter_map(|(k, s)| s.means().map(|m| (k.clone(), m))).collect()
+    }
+
+    /// Largest value of every channel (axis 1) of every observed tensor.
+    pub fn channel_max(&self) -> BTreeMap<String, Vec<f32>> {
+        self.sums
+            .iter()
+            .filter(|(_, s)| s.count > 0)
+            .map(|(k, s)| (k.clone(), s.max.clone()))
+            .collect()
+    }
+
+    /// Whether `node` has an observer.
+    pub fn watches(&self, node: &str) -> bool {
+        self.observers.contains_key(node)
+    }
 }
 
 impl ForwardHooks for CalibHooks {
     fn activation(&mut self, node: &str, t: Tensor) -> vgforge_train::Result<Tensor> {
-        if let Some(o) = self.observers.get_mut(node) {
-            observe_per_sample(o.as_mut(), &t)?;
+        if self.watches(node) {
+            let (v, dims) = flatten(&t)?;
+            self.observe(node, &v, &dims);
+        }
+        Ok(t)
+    }
+}
+
+/// One observed tensor's batch (name, values, dims) on its way to the observer thread.
+pub type Observation = (String, Vec<f32>, Vec<usize>);
+
+/// Hands the observed activations to another thread (which owns the [`CalibHooks`]), so
+/// observing one batch overlaps the forward pass of the next; the channel keeps the order.
+#[derive(Debug)]
+pub struct SendHooks {
+    pub tx: std::sync::mpsc::SyncSender<Observation>,
+    pub watched: std::collections::BTreeSet<String>,
+}
+
+impl ForwardHooks for SendHooks {
+    fn activation(&mut self, node: &str, t: Tensor) -> vgforge_train::Result<Tensor> {
+        if self.watched.contains(node) {
+            let (v, dims) = flatten(&t)?;
+            // A closed channel means the observer thread stopped; calibrate reports that.
+            let _ = self.tx.send((node.to_string(), v, dims));
         }
         Ok(t)
     }

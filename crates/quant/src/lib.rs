@@ -12,9 +12,11 @@
 //! * [`eval_int8`] runs the lowered TOSA graph in the bit-exact interpreter over a test set;
 //!   [`report()`] compares fp32, fake-quant and integer outputs layer by layer.
 
+pub mod biascorr;
 pub mod bnfold;
 pub mod config;
 pub mod convert;
+pub mod equalize;
 mod error;
 pub mod eval;
 pub mod fakequant;
@@ -57,7 +59,7 @@ pub struct QuantReport {
 pub fn quantize(fp32: &Graph, data: &Dataset, cfg: &QuantConfig) -> Result<(Graph, QuantReport)> {
     cfg.check()?;
     fp32.validate()?;
-    let folded = bnfold::fold_batchnorm(fp32)?;
+    let mut folded = bnfold::fold_batchnorm(fp32)?;
     let sources = scheme::QSources::new(&folded)?;
     let observers = sources
         .observed()
@@ -67,10 +69,21 @@ pub fn quantize(fp32: &Graph, data: &Dataset, cfg: &QuantConfig) -> Result<(Grap
             (t, k)
         })
         .collect();
+    let mut equalized = Vec::new();
     let (trained, act_params, calib_samples, calib_seconds, qat) = match cfg.method {
         Method::Ptq => {
-            let (p, secs) = ptq::calibrate(&folded, &data.train, cfg)?;
-            (folded, p, cfg.calib.min(data.train.len()), secs, None)
+            if cfg.equalize {
+                let (g, pairs) = ptq::equalize(&folded, &data.train, cfg)?;
+                folded = g;
+                equalized = pairs;
+            }
+            let c = ptq::calibrate_stats(&folded, &data.train, cfg)?;
+            let g = if cfg.bias_correction {
+                biascorr::correct_biases(&folded, &c.means)?.0
+            } else {
+                folded
+            };
+            (g, c.params, cfg.calib.min(data.train.len()), c.secs, None)
         }
         Method::Qat => {
             let (g, mut p, s) = qat::fine_tune(fp32, data, cfg)?;
@@ -89,6 +102,11 @@ pub fn quantize(fp32: &Graph, data: &Dataset, cfg: &QuantConfig) -> Result<(Grap
     int8.metadata.insert("quant.method".into(), format!("{:?}", cfg.method).to_lowercase());
     if cfg.method == Method::Ptq {
         int8.metadata.insert("quant.calib_samples".into(), calib_samples.to_string());
+        int8.metadata.insert("quant.bias_correction".into(), cfg.bias_correction.to_string());
+        int8.metadata.insert("quant.equalize".into(), cfg.equalize.to_string());
+        if !equalized.is_empty() {
+            int8.metadata.insert(equalize::METADATA_KEY.into(), equalize::to_metadata(&equalized));
+        }
     }
     let report = QuantReport {
         method: cfg.method,

@@ -89,7 +89,8 @@ pub fn report(
         return Err(Error::Data("no samples to report on".into()));
     }
     int8.validate()?;
-    let folded = fold_batchnorm(fp32)?;
+    // Layer by layer, int8 compares against the fp32 graph it was converted from.
+    let folded = crate::equalize::apply(&fold_batchnorm(fp32)?, &crate::equalize::recorded(int8)?)?;
     let sources = QSources::new(&folded)?;
     let idx: Vec<usize> = (0..n).collect();
     let batch = make_batch(set, &idx, folded.task, &Device::Cpu)?;

@@ -61,6 +61,23 @@ fn upscaler_ptq_eval_and_report() {
     assert!(rep.observers.values().all(|o| *o == ObserverKind::PTQ_DEFAULT));
     assert_eq!(int8.tensor("conv1").unwrap().quant, int8.tensor("relu1").unwrap().quant);
     assert_eq!(int8.tensor("upsample").unwrap().quant, int8.tensor("input").unwrap().quant);
+    // Equalization and bias correction are on by default, recorded, and can be turned off
+    // for ExecuTorch's exact int8 model: then the biases are the trained ones.
+    let pairs = vgforge_quant::equalize::recorded(&int8).unwrap();
+    assert_eq!(pairs.len(), 2, "conv1->conv2, conv2->conv3");
+    let plain = QuantConfig { equalize: false, bias_correction: false, ..cfg.clone() };
+    let (int8_plain, _) = quantize(&fp32, &data, &plain).unwrap();
+    assert!(vgforge_quant::equalize::recorded(&int8_plain).unwrap().is_empty());
+    // Per-channel weight codes are scale invariant; their scales are not.
+    assert_ne!(
+        int8.tensor("conv1.weight").unwrap().quant,
+        int8_plain.tensor("conv1.weight").unwrap().quant
+    );
+    let dq = vgforge_quant::convert::dequantize_graph(&int8_plain).unwrap();
+    let (b, b0) = (dq.tensor("conv3.bias").unwrap(), fp32.tensor("conv3.bias").unwrap());
+    let (b, b0) =
+        (b.data.as_ref().unwrap().as_f32().unwrap(), b0.data.as_ref().unwrap().as_f32().unwrap());
+    assert!(b.iter().zip(b0).all(|(x, y)| (x - y).abs() < 1e-6), "{b:?} vs {b0:?}");
 
     let lowered = lower_full(&int8, &LowerOptions::default()).unwrap();
     let io = lowered.io.unwrap();

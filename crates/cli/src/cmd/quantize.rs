@@ -30,6 +30,14 @@ pub struct Args {
     /// PTQ calibration samples.
     #[arg(long, default_value_t = 500)]
     calib: usize,
+    /// PTQ: leave the biases as trained, without correcting the mean error of the int8
+    /// weights (reproduces ExecuTorch's int8 model exactly).
+    #[arg(long)]
+    no_bias_correction: bool,
+    /// PTQ: skip cross-layer equalization (reproduces ExecuTorch's int8 model exactly,
+    /// with --no-bias-correction).
+    #[arg(long)]
+    no_equalize: bool,
     /// QAT fine-tuning epochs.
     #[arg(long, default_value_t = 1)]
     epochs: usize,
@@ -66,6 +74,8 @@ pub fn run(a: Args) -> Result<()> {
         other => bail!("--method {other}: expected ptq or qat"),
     };
     cfg.calib = a.calib;
+    cfg.bias_correction = !a.no_bias_correction;
+    cfg.equalize = !a.no_equalize;
     cfg.qat.epochs = a.epochs;
     cfg.qat.lr = a.lr;
     cfg.qat.max_steps_per_epoch = a.max_steps;

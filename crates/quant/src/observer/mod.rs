@@ -88,13 +88,29 @@ pub trait Observer: Send + std::fmt::Debug {
 
 /// `(min, max)` over the finite values of `x`.
 pub(crate) fn finite_min_max(x: &[f32]) -> Option<(f32, f32)> {
-    let mut lo = f32::INFINITY;
-    let mut hi = f32::NEG_INFINITY;
-    for &v in x {
-        if v.is_finite() {
-            lo = lo.min(v);
-            hi = hi.max(v);
+    // Per-lane running extremes with selects instead of branches, so the loop vectorises.
+    const LANES: usize = 16;
+    let mut lo = [f32::INFINITY; LANES];
+    let mut hi = [f32::NEG_INFINITY; LANES];
+    let mut chunks = x.chunks_exact(LANES);
+    for c in &mut chunks {
+        for j in 0..LANES {
+            let v = c[j];
+            let ok = v.is_finite();
+            lo[j] = if ok && v < lo[j] { v } else { lo[j] };
+            hi[j] = if ok && v > hi[j] { v } else { hi[j] };
         }
     }
-    (lo <= hi).then_some((lo, hi))
+    let (mut l, mut h) = (f32::INFINITY, f32::NEG_INFINITY);
+    for &v in lo.iter().chain(chunks.remainder()) {
+        if v.is_finite() && v < l {
+            l = v;
+        }
+    }
+    for &v in hi.iter().chain(chunks.remainder()) {
+        if v.is_finite() && v > h {
+            h = v;
+        }
+    }
+    (l <= h).then_some((l, h))
 }

@@ -42,10 +42,23 @@ impl Cols {
     fn l(&self) -> usize {
         self.oh * self.ow
     }
-    /// Input index read by output column `o` (along one axis) through tap `t`.
-    fn src(o: usize, t: usize, s: usize, p: usize, d: usize, len: usize) -> Option<usize> {
-        let i = (o * s + t * d).checked_sub(p)?;
-        (i < len).then_some(i)
+    /// Output columns `lo..hi` (along one axis) whose tap `t` reads inside the input, and
+    /// the input index the first of them reads. Spans instead of a per-element check let
+    /// stride-1 rows move as slice copies, the bulk of im2col's time.
+    fn span(
+        t: usize,
+        s: usize,
+        p: usize,
+        d: usize,
+        len: usize,
+        out: usize,
+    ) -> (usize, usize, usize) {
+        let off = t * d;
+        // Smallest o with o·s + off >= p.
+        let lo = if off >= p { 0 } else { (p - off).div_ceil(s) };
+        // Largest o with o·s + off - p <= len - 1, plus one.
+        let hi = if len + p > off { ((len - 1 + p - off) / s + 1).min(out) } else { 0 };
+        if lo >= hi { (0, 0, 0) } else { (lo, hi, lo * s + off - p) }
     }
 }
 
@@ -65,36 +78,26 @@ fn contiguous<'a, T: WithDType>(
 /// K = C·kh·kw and L = oh·ow; out-of-image taps read zero.
 fn im2col<T: WithDType>(x: &[T], g: &Cols, c0: usize, c_total: usize) -> Vec<T> {
     let (k, l) = (g.k(), g.l());
+    let [sy, sx] = g.geom.stride;
+    let [py, px] = g.geom.padding;
+    let [dy, dx] = g.geom.dilation;
     let mut out = vec![T::zero(); g.n * k * l];
     out.par_chunks_mut(k * l).enumerate().for_each(|(n, cols)| {
         for c in 0..g.c {
             let plane = &x[((n * c_total) + c0 + c) * g.h * g.w..][..g.h * g.w];
             for ky in 0..g.kh {
+                let (y0, y1, iy0) = Cols::span(ky, sy, py, dy, g.h, g.oh);
                 for kx in 0..g.kw {
+                    let (x0, x1, ix0) = Cols::span(kx, sx, px, dx, g.w, g.ow);
                     let row = &mut cols[((c * g.kh + ky) * g.kw + kx) * l..][..l];
-                    for oy in 0..g.oh {
-                        let Some(iy) = Cols::src(
-                            oy,
-                            ky,
-                            g.geom.stride[0],
-                            g.geom.padding[0],
-                            g.geom.dilation[0],
-                            g.h,
-                        ) else {
-                            continue;
-                        };
-                        let src = &plane[iy * g.w..][..g.w];
-                        let dst = &mut row[oy * g.ow..][..g.ow];
-                        for (ox, d) in dst.iter_mut().enumerate() {
-                            if let Some(ix) = Cols::src(
-                                ox,
-                                kx,
-                                g.geom.stride[1],
-                                g.geom.padding[1],
-                                g.geom.dilation[1],
-                                g.w,
-                            ) {
-                                *d = src[ix];
+                    for (j, oy) in (y0..y1).enumerate() {
+                        let src = &plane[(iy0 + j * sy) * g.w..][..g.w];
+                        let dst = &mut row[oy * g.ow + x0..oy * g.ow + x1];
+                        if sx == 1 {
+                            dst.copy_from_slice(&src[ix0..ix0 + (x1 - x0)]);
+                        } else {
+                            for (i, d) in dst.iter_mut().enumerate() {
+                                *d = src[ix0 + i * sx];
                             }
                         }
                     }
@@ -108,36 +111,24 @@ fn im2col<T: WithDType>(x: &[T], g: &Cols, c0: usize, c_total: usize) -> Vec<T> 
 /// Adjoint of [`im2col`]: scatters-adds columns [N, K, L] back to [N, C, H, W].
 fn col2im<T: WithDType>(cols: &[T], g: &Cols) -> Vec<T> {
     let (k, l) = (g.k(), g.l());
+    let [sy, sx] = g.geom.stride;
+    let [py, px] = g.geom.padding;
+    let [dy, dx] = g.geom.dilation;
     let mut out = vec![T::zero(); g.n * g.c * g.h * g.w];
     out.par_chunks_mut(g.c * g.h * g.w).enumerate().for_each(|(n, img)| {
         let cols = &cols[n * k * l..][..k * l];
         for c in 0..g.c {
             let plane = &mut img[c * g.h * g.w..][..g.h * g.w];
             for ky in 0..g.kh {
+                let (y0, y1, iy0) = Cols::span(ky, sy, py, dy, g.h, g.oh);
                 for kx in 0..g.kw {
+                    let (x0, x1, ix0) = Cols::span(kx, sx, px, dx, g.w, g.ow);
                     let row = &cols[((c * g.kh + ky) * g.kw + kx) * l..][..l];
-                    for oy in 0..g.oh {
-                        let Some(iy) = Cols::src(
-                            oy,
-                            ky,
-                            g.geom.stride[0],
-                            g.geom.padding[0],
-                            g.geom.dilation[0],
-                            g.h,
-                        ) else {
-                            continue;
-                        };
-                        for ox in 0..g.ow {
-                            if let Some(ix) = Cols::src(
-                                ox,
-                                kx,
-                                g.geom.stride[1],
-                                g.geom.padding[1],
-                                g.geom.dilation[1],
-                                g.w,
-                            ) {
-                                plane[iy * g.w + ix] += row[oy * g.ow + ox];
-                            }
+                    for (j, oy) in (y0..y1).enumerate() {
+                        let dst = &mut plane[(iy0 + j * sy) * g.w..][..g.w];
+                        let src = &row[oy * g.ow + x0..oy * g.ow + x1];
+                        for (i, &v) in src.iter().enumerate() {
+                            dst[ix0 + i * sx] += v;
                         }
                     }
                 }
