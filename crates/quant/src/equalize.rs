@@ -4,8 +4,8 @@
 //! upscaler, relu1's channel maxima run from 0.05 to 1.87, and its quantization noise alone
 //! costs 0.06 dB of PSNR, more than all weights together (0.017 dB).
 //!
-//! For a convolution A whose output reaches convolution B only through ReLU (or directly),
-//! `relu(x / s) = relu(x) / s` for `s > 0`, so dividing A's output channel `i` by `s_i` and
+//! For a convolution A whose output reaches convolution B only through ReLU and max pooling
+//! (or directly), `relu(x / s) = relu(x) / s` for `s > 0`, so dividing A's output channel `i` by `s_i` and
 //! multiplying B's input channel `i` by `s_i` leaves the fp32 network unchanged. Widening a
 //! narrow channel shrinks its share of activation noise but coarsens B's weights on that
 //! channel (B's per-channel weight grid is set by its widest input), so full equalization
@@ -48,18 +48,23 @@ fn sole_consumer<'a>(g: &'a Graph, tensor: &str) -> Option<&'a Node> {
     }
 }
 
-/// `(relu node or none, consumer conv)` of convolution `a`, when the pattern holds.
+/// `(relu node or none, consumer conv)` of convolution `a`, when the pattern holds: A's
+/// output reaches B alone, through at most one ReLU and any max pools (which commute with a
+/// positive per-channel scale, as ReLU does).
 fn pair<'a>(g: &'a Graph, a: &Node) -> Option<(Option<&'a Node>, &'a Node)> {
-    let out = a.outputs.first()?;
-    let next = sole_consumer(g, out)?;
-    let (relu, b) = match next.op {
-        Op::Relu => (Some(next), sole_consumer(g, next.outputs.first()?)?),
-        _ => (None, next),
-    };
-    let feeds = relu.map_or(out, |r| &r.outputs[0]);
-    match b.op {
-        Op::Conv2d { groups: 1, .. } if b.inputs.first() == Some(feeds) => Some((relu, b)),
-        _ => None,
+    let mut t = a.outputs.first()?;
+    let mut relu = None;
+    loop {
+        let next = sole_consumer(g, t)?;
+        match next.op {
+            Op::Relu if relu.is_none() => relu = Some(next),
+            Op::MaxPool2d { .. } => {}
+            Op::Conv2d { groups: 1, .. } if next.inputs.first() == Some(t) => {
+                return Some((relu, next));
+            }
+            _ => return None,
+        }
+        t = next.outputs.first()?;
     }
 }
 
