@@ -1,7 +1,5 @@
 //! The one error type of `vgforge-quant`.
 
-use std::path::PathBuf;
-
 /// Everything quantization can fail with.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -37,32 +35,9 @@ pub enum Error {
     /// From training (model building, forward pass, data).
     #[error(transparent)]
     Train(#[from] vgforge_train::Error),
-    /// From lowering.
-    #[error(transparent)]
-    Lower(#[from] vgforge_lower::Error),
-    /// From the TOSA interpreter.
-    #[error(transparent)]
-    Tosa(#[from] vgforge_tosa::Error),
     /// From Candle.
     #[error("candle: {0}")]
     Candle(#[from] candle_core::Error),
-    /// PNG encoding.
-    #[error("png '{}': {message}", path.display())]
-    Png {
-        /// The file.
-        path: PathBuf,
-        /// What failed.
-        message: String,
-    },
-    /// File system error.
-    #[error("i/o error on '{}': {source}", path.display())]
-    Io {
-        /// The file at fault.
-        path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 /// Result alias of this crate.

@@ -9,8 +9,10 @@
 //!   percentile; per layer.
 //! * [`quantize`] runs PTQ (calibration) or QAT (fake-quant fine-tuning with a straight-through
 //!   estimator) and returns the int8 [`vgforge_graph::Graph`].
-//! * [`eval_int8`] runs the lowered TOSA graph in the bit-exact interpreter over a test set;
-//!   [`report()`] compares fp32, fake-quant and integer outputs layer by layer.
+//! * PTQ additions ExecuTorch lacks, on by default and recorded in the graph: cross-layer
+//!   equalization ([`equalize`]) and bias correction ([`biascorr`]).
+//!
+//! Integer-exact evaluation and the per-layer report live in `vgforge-eval`, after `lower`.
 
 pub mod biascorr;
 pub mod bnfold;
@@ -18,14 +20,12 @@ pub mod config;
 pub mod convert;
 pub mod equalize;
 mod error;
-pub mod eval;
 pub mod fakequant;
 pub mod hooks;
 pub mod observer;
 pub mod ptq;
 pub mod qat;
 pub mod qparams;
-pub mod report;
 pub mod scheme;
 
 use serde::{Deserialize, Serialize};
@@ -35,9 +35,7 @@ use vgforge_train::Dataset;
 pub use config::{Method, QatConfig, QuantConfig};
 pub use convert::{ActParams, convert};
 pub use error::{Error, Result};
-pub use eval::eval_int8;
 pub use observer::{Observer, ObserverKind};
-pub use report::{LayerReport, LayerRow, report};
 
 /// What [`quantize`] did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -71,7 +71,7 @@ pub fn run(a: Args) -> Result<()> {
                 let io = lowered.io.context("int8 graph without input/output quantization")?;
                 (
                     "int8 (TOSA interpreter)",
-                    vgforge_quant::eval_int8(&lowered.graph, &io, &data.test, g.task, opts)?,
+                    vgforge_eval::eval_int8(&lowered.graph, &io, &data.test, g.task, opts)?,
                 )
             } else {
                 ("fp32 (Candle)", vgforge_train::evaluate(&g, &data)?)
@@ -82,7 +82,7 @@ pub fn run(a: Args) -> Result<()> {
             let io = io_quant(&a.model)?;
             (
                 "int8 (TOSA interpreter)",
-                vgforge_quant::eval_int8(&t, &io, &data.test, task_of(&t)?, opts)?,
+                vgforge_eval::eval_int8(&t, &io, &data.test, task_of(&t)?, opts)?,
             )
         }
         Kind::Vgf => {
@@ -96,15 +96,15 @@ pub fn run(a: Args) -> Result<()> {
             let mut model = runner.load(&vgf)?;
             let batch = a.batch;
             let mut exec =
-                |x: &vgforge_tosa::Tensor| -> vgforge_quant::Result<vgforge_tosa::Tensor> {
+                |x: &vgforge_tosa::Tensor| -> vgforge_eval::Result<vgforge_tosa::Tensor> {
                     let out = model
                         .run(std::slice::from_ref(x), batch)
-                        .map_err(|e| vgforge_quant::Error::Data(e.to_string()))?;
+                        .map_err(|e| vgforge_eval::Error::Data(e.to_string()))?;
                     out.into_iter()
                         .next()
-                        .ok_or_else(|| vgforge_quant::Error::Data("the model has no output".into()))
+                        .ok_or_else(|| vgforge_eval::Error::Data("the model has no output".into()))
                 };
-            let m = vgforge_quant::eval::eval_int8_with(&mut exec, &io, &data.test, task, opts)?;
+            let m = vgforge_eval::eval_int8_with(&mut exec, &io, &data.test, task, opts)?;
             (backend.name(), m)
         }
     };

@@ -33,7 +33,7 @@ pub fn run(a: Args) -> Result<()> {
         None => vgforge_lower::lower(&int8, &Default::default())?,
     };
     let data = a.data.load()?;
-    let report = vgforge_quant::report(&fp32, &int8, &tosa, &data.test, a.samples)?;
+    let report = vgforge_eval::report(&fp32, &int8, &tosa, &data.test, a.samples)?;
     std::fs::create_dir_all(&a.out)?;
     report.write_json(&a.out.join("report.json"))?;
     report.write_markdown(&a.out.join("report.md"))?;

@@ -1,13 +1,14 @@
 //! Trains the upscaler on the embedded dataset, then compares FP32, PTQ and QAT, the int8
 //! models evaluated integer-exactly (TOSA interpreter), next to the bilinear baseline.
 //!
-//! `cargo run --release -p vgforge-quant --example ptq_vs_qat -- [fp32_epochs] [qat_epochs] [report_dir]`
+//! `cargo run --release -p vgforge-eval --example ptq_vs_qat -- [fp32_epochs] [qat_epochs] [report_dir]`
 
 use std::time::Instant;
 
+use vgforge_eval::{eval_int8, report};
 use vgforge_graph::spec::ModelSpec;
 use vgforge_lower::{LowerOptions, lower_full};
-use vgforge_quant::{QatConfig, QuantConfig, eval_int8, quantize, report};
+use vgforge_quant::{QatConfig, QuantConfig, quantize};
 use vgforge_train::{
     Dataset, EvalOptions, Model, NoHooks, TrainConfig, evaluate_set, fit, graph_for,
 };

@@ -2,11 +2,12 @@
 //! the per-layer report, batch-norm folding and fp32 lowering against the Candle model.
 
 use candle_core::Device;
+use vgforge_eval::{eval_int8, report};
 use vgforge_graph::spec::ModelSpec;
 use vgforge_graph::{Graph, TensorData};
 use vgforge_lower::{LowerOptions, lower, lower_full};
 use vgforge_quant::bnfold::fold_batchnorm;
-use vgforge_quant::{Method, ObserverKind, QatConfig, QuantConfig, eval_int8, quantize, report};
+use vgforge_quant::{Method, ObserverKind, QatConfig, QuantConfig, quantize};
 use vgforge_train::data::make_batch;
 use vgforge_train::{Dataset, EvalOptions, Model, NoHooks, TrainConfig, evaluate_set, fit};
 
@@ -115,7 +116,7 @@ fn upscaler_ptq_eval_and_report() {
     r.write_markdown(&dir.join("r.md")).unwrap();
     let png = std::fs::read(dir.join("r.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-    let back: vgforge_quant::LayerReport =
+    let back: vgforge_eval::LayerReport =
         serde_json::from_str(&std::fs::read_to_string(dir.join("r.json")).unwrap()).unwrap();
     assert_eq!(back.rows.len(), 5);
     std::fs::remove_dir_all(&dir).unwrap();

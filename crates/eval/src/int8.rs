@@ -113,7 +113,7 @@ pub fn eval_int8_with(
     opts: EvalOptions,
 ) -> Result<Metrics> {
     if opts.batch_size == 0 {
-        return Err(Error::config("eval.batch_size", "must be at least 1"));
+        return Err(Error::Data("eval.batch_size: must be at least 1".into()));
     }
     let idx: Vec<usize> = (0..set.len()).collect();
     let mut chunks: Vec<&[usize]> = idx.chunks(opts.batch_size).collect();

@@ -10,13 +10,14 @@ use vgforge_graph::{Graph, Op};
 use vgforge_train::data::make_batch;
 use vgforge_train::{ImageSet, Model, NoHooks};
 
-use crate::bnfold::fold_batchnorm;
-use crate::convert::dequantize_graph;
+use vgforge_quant::bnfold::fold_batchnorm;
+use vgforge_quant::convert::dequantize_graph;
+use vgforge_quant::hooks::{Capture, FakeQuantHooks};
+use vgforge_quant::qparams::sqnr_db;
+use vgforge_quant::scheme::QSources;
+
 use crate::error::{Error, Result};
-use crate::eval::{dequantize_to_nchw, quantize_nchw};
-use crate::hooks::{Capture, FakeQuantHooks};
-use crate::qparams::sqnr_db;
-use crate::scheme::QSources;
+use crate::int8::{dequantize_to_nchw, quantize_nchw};
 
 mod png_chart;
 
@@ -90,7 +91,10 @@ pub fn report(
     }
     int8.validate()?;
     // Layer by layer, int8 compares against the fp32 graph it was converted from.
-    let folded = crate::equalize::apply(&fold_batchnorm(fp32)?, &crate::equalize::recorded(int8)?)?;
+    let folded = vgforge_quant::equalize::apply(
+        &fold_batchnorm(fp32)?,
+        &vgforge_quant::equalize::recorded(int8)?,
+    )?;
     let sources = QSources::new(&folded)?;
     let idx: Vec<usize> = (0..n).collect();
     let batch = make_batch(set, &idx, folded.task, &Device::Cpu)?;
