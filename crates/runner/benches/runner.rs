@@ -247,14 +247,9 @@ fn bench_model(c: &mut Criterion, r: &Runner) {
             b.iter(|| m.run(&x, k).expect("run"))
         });
         if k > 1 {
-            // The other dispatch granularity, to show what the automatic choice buys.
-            let other = if r.device_name().is_some_and(|n| n.contains("llvmpipe")) {
-                Some(k)
-            } else {
-                Some(1)
-            };
-            m.set_inferences_per_dispatch(other);
-            let label = format!("batch{k}_per_dispatch{}", other.unwrap_or(k));
+            // One inference per dispatch, to show what whole-batch dispatches buy.
+            m.set_inferences_per_dispatch(Some(1));
+            let label = format!("batch{k}_per_dispatch1");
             group.bench_function(BenchmarkId::new("compute", label), |b| {
                 b.iter(|| m.run(&x, k).expect("run"))
             });

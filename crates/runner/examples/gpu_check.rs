@@ -3,12 +3,16 @@
 //! int8 upscaler's throughput at batch 1 and a large batch, and with `--datagraph` the
 //! data-graph backend at batch 1. Prints one line per result and writes `--json PATH`.
 //!
-//! `gpu_check --fixtures DIR [--json PATH] [--big-batch N] [--device SEL] [--datagraph]`
+//! `--blocked-conv on|off` forces the compute backend's CONV2D kernel family (default: the
+//! device's own choice; `on` checks the CPU-tuned register-blocked kernels on a GPU).
+//!
+//! `gpu_check --fixtures DIR [--json PATH] [--big-batch N] [--device SEL] [--datagraph]
+//! [--blocked-conv on|off]`
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use vgforge_runner::{Backend, DeviceSelector, Model, Runner};
+use vgforge_runner::{Backend, DeviceSelector, Model, Runner, RunnerOptions};
 use vgforge_tosa::{DType, Tensor, TensorData};
 
 const MODELS: [&str; 4] = ["conv_i8.vgf", "conv_f32.vgf", "minicnn_i8.vgf", "upscaler_i8.vgf"];
@@ -19,6 +23,7 @@ struct Args {
     big_batch: usize,
     device: DeviceSelector,
     datagraph: bool,
+    blocked_conv: Option<bool>,
 }
 
 fn args() -> Result<Args, String> {
@@ -28,6 +33,7 @@ fn args() -> Result<Args, String> {
         big_batch: 256,
         device: DeviceSelector::Auto,
         datagraph: false,
+        blocked_conv: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -40,6 +46,13 @@ fn args() -> Result<Args, String> {
             }
             "--device" => a.device = DeviceSelector::parse(&val()?),
             "--datagraph" => a.datagraph = true,
+            "--blocked-conv" => {
+                a.blocked_conv = match val()?.as_str() {
+                    "on" => Some(true),
+                    "off" => Some(false),
+                    other => return Err(format!("--blocked-conv: '{other}' is not on/off")),
+                }
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -166,7 +179,8 @@ fn main() {
     let mut report = Vec::new();
     let mut ok = true;
     let backend = if a.datagraph { Backend::DataGraph } else { Backend::Compute };
-    match Runner::new(backend, a.device.clone()) {
+    let options = RunnerOptions { blocked_conv: a.blocked_conv, ..Default::default() };
+    match Runner::with_options(backend, a.device.clone(), &options) {
         Err(e) => {
             println!(
                 "{{\"check\":\"open\",\"backend\":\"{}\",\"error\":\"{}\"}}",

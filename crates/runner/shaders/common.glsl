@@ -3,7 +3,10 @@
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #extension GL_EXT_shader_8bit_storage : require
 
+// Invocations per workgroup; Kernel::workgroup() on the Rust side must agree.
+#ifndef WG
 #define WG 64
+#endif
 layout(local_size_x = WG, local_size_y = 1, local_size_z = 1) in;
 
 // Dispatches are 2-D over one inference's elements (x can only reach 65535

@@ -1,7 +1,8 @@
 #version 450
 // RESIZE (NHWC) with TOSA's integer scale/offset/border arithmetic.
 // Variants: I8 input with I32 (bilinear) or I8 (nearest) output, I32 (i16 in
-// int32 storage; nearest only), F32.
+// int32 storage; nearest only), F32; RESCALE: I8 bilinear with the consumer RESCALE
+// (+ CLAMP) applied to the int32 result, int8 output.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
@@ -10,7 +11,7 @@
 #define OUT_T float
 #elif defined(IN_I8)
 #define IN_T int8_t
-#ifdef OUT_I8
+#if defined(OUT_I8) || defined(RESCALE)
 #define OUT_T int8_t
 #else
 #define OUT_T int
@@ -22,12 +23,20 @@
 
 layout(std430, set = 0, binding = 0) readonly buffer In { IN_T x[]; };
 layout(std430, set = 0, binding = 1) writeonly buffer Out { OUT_T y[]; };
+#ifdef RESCALE
+layout(std430, set = 0, binding = 2) readonly buffer Mul { int mult[]; };
+layout(std430, set = 0, binding = 3) readonly buffer Sh { int shift[]; };
+#endif
 
 layout(push_constant) uniform P {
     int ih, iw, c, oh, ow;
     int scale_y_n, scale_y_d, scale_x_n, scale_x_d;
     int offset_y, offset_x;
     int bilinear;
+    // RESCALE: input and output zero points, per_channel, double_round, clamp lo and hi
+    int r_in_zp, r_out_zp, per_channel, double_round, lo, hi;
+    // RESCALE: channels per output pixel in memory (>= c; a consumer may want words)
+    int out_cstride;
 } p;
 
 int idiv_floor(int a, int b) {
@@ -79,7 +88,15 @@ void main() {
         acc += v01 * (p.scale_y_n - ry) * rx;
         acc += v10 * ry * (p.scale_x_n - rx);
         acc += v11 * ry * rx;
+#ifdef RESCALE
+        int rc = p.per_channel != 0 ? ch : 0;
+        int r = apply_scale_32(acc - p.r_in_zp, mult[rc], shift[rc], p.double_round != 0);
+        // out_zp add in 64 bits so saturation matches the i48 reference, as in rescale.comp
+        int64_t sat = clamp(int64_t(r) + int64_t(p.r_out_zp), int64_t(p.lo), int64_t(p.hi));
+        y[n * uint(p.oh * p.ow * p.out_cstride) + uint(pix * p.out_cstride + ch)] = OUT_T(int(sat));
+#else
         y[oi] = OUT_T(acc);
+#endif
 #endif
     } else {
 #ifdef F32

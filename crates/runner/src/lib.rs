@@ -59,6 +59,11 @@ pub struct RunnerOptions {
     /// is host-visible (lavapipe, integrated GPUs), as discrete GPUs need; lets tests cover
     /// that path on any device.
     pub staging_transfers: bool,
+    /// Compute backend: run int8 CONV2D layers with constant weights on the register-blocked
+    /// kernels written for CPU implementations (`shaders/conv2d_fast.comp`). `None` (the
+    /// default) uses them on CPU devices (lavapipe) only; GPUs keep one output pixel per
+    /// invocation, which suits their register files.
+    pub blocked_conv: Option<bool>,
 }
 
 /// A model source: a TOSA graph, or a `.vgf` file (needed by the data-graph backend).
@@ -87,6 +92,7 @@ pub struct Runner {
     backend: Backend,
     gpu: Option<Arc<vk::Gpu>>,
     kernels: Option<Arc<vk::Kernels>>,
+    lower: compute::lower::LowerOptions,
 }
 
 impl std::fmt::Debug for Runner {
@@ -116,13 +122,18 @@ impl Runner {
             ..Default::default()
         };
         match backend {
-            Backend::Cpu => return Ok(Runner { backend, gpu: None, kernels: None }),
+            Backend::Cpu => {
+                return Ok(Runner { backend, gpu: None, kernels: None, lower: Default::default() });
+            }
             Backend::Compute => {}
             Backend::DataGraph => datagraph::configure(&mut config),
         }
         let gpu = Arc::new(vk::Gpu::new(&selector, &config)?);
         let kernels = Arc::new(vk::Kernels::new(&gpu));
-        Ok(Runner { backend, gpu: Some(gpu), kernels: Some(kernels) })
+        let lower = compute::lower::LowerOptions {
+            blocked_conv: options.blocked_conv.unwrap_or(gpu.is_cpu),
+        };
+        Ok(Runner { backend, gpu: Some(gpu), kernels: Some(kernels), lower })
     }
 
     /// The backend.
@@ -156,7 +167,7 @@ impl Runner {
                 let g = graph()?;
                 // The interpreter's ERROR_IF checks first: the kernels assume a valid graph.
                 vgforge_tosa::validate(&g, vgforge_tosa::Profile::Both)?;
-                let plan = compute::lower::Lowerer::lower(&g)?;
+                let plan = compute::lower::Lowerer::lower(&g, self.lower)?;
                 Inner::Compute(Box::new(compute::exec::ComputeModel::new(gpu, k, plan)?))
             }
             (Backend::DataGraph, Some(gpu), _) => {
@@ -264,8 +275,8 @@ impl Model {
     }
 
     /// Compute backend: how many inferences of a batch one kernel dispatch covers.
-    /// `None` (the default) picks 1 on CPU devices, where a whole network per inference
-    /// stays in cache, and the whole batch on GPUs. Other backends ignore it.
+    /// `None` (the default) is the whole batch, fastest on GPUs and on lavapipe alike.
+    /// Other backends ignore it.
     pub fn set_inferences_per_dispatch(&mut self, n: Option<usize>) {
         if let Inner::Compute(m) = &mut self.inner {
             m.set_inferences_per_dispatch(n);

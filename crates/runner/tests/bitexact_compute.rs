@@ -3,16 +3,20 @@
 
 mod common;
 
-use common::{MODELS, compare_with_interpreter, read_vgf, runner};
-use vgforge_runner::Backend;
+use common::{MODELS, compare_with_interpreter, read_vgf, runner, runner_with};
+use vgforge_runner::{Backend, RunnerOptions};
 
 #[test]
 fn compute_matches_interpreter_on_reference_vgfs() {
-    let Some(r) = runner(Backend::Compute, false) else { return };
-    for (i, (vgf, input)) in MODELS.iter().enumerate() {
-        let mut m = r.load(&read_vgf(vgf)).unwrap_or_else(|e| panic!("{vgf}: {e}"));
-        let s = compare_with_interpreter(vgf, input, &mut m, 64, 1000 + i as u64);
-        println!("{s}");
+    // Both CONV2D kernel families, whichever the device would pick by itself.
+    for blocked in [true, false] {
+        let opts = RunnerOptions { blocked_conv: Some(blocked), ..Default::default() };
+        let Some(r) = runner_with(Backend::Compute, opts) else { return };
+        for (i, (vgf, input)) in MODELS.iter().enumerate() {
+            let mut m = r.load(&read_vgf(vgf)).unwrap_or_else(|e| panic!("{vgf}: {e}"));
+            let s = compare_with_interpreter(vgf, input, &mut m, 64, 1000 + i as u64);
+            println!("blocked_conv {blocked}: {s}");
+        }
     }
 }
 

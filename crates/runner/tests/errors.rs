@@ -112,7 +112,11 @@ fn datagraph_needs_a_vgf_source() {
 fn staging_transfers_clean_and_bit_exact() {
     // The discrete-GPU path (device-only buffers, staging copies, transfer barriers) on
     // whatever device is here, under validation, against the interpreter.
-    let opts = vgforge_runner::RunnerOptions { validation: true, staging_transfers: true };
+    let opts = vgforge_runner::RunnerOptions {
+        validation: true,
+        staging_transfers: true,
+        ..Default::default()
+    };
     let Some(r) = common::runner_with(Backend::Compute, opts) else { return };
     for (i, (vgf, input)) in MODELS.iter().enumerate() {
         let mut m = r.load(&read_vgf(vgf)).expect("load");

@@ -4,14 +4,23 @@
 
 mod common;
 
-use common::{Rng, f32_rel_diff, int_diff, random_input, runner};
-use vgforge_runner::Backend;
+use common::{Rng, f32_rel_diff, int_diff, random_input, runner_with};
+use vgforge_runner::{Backend, Runner, RunnerOptions};
 use vgforge_tosa::{
     Builder, DType, Graph, NanMode, Op, ResizeMode, RoundingMode, Scalar, Tensor, TensorData,
 };
 
+/// Checks `g` on both CONV2D kernel families (the register-blocked CPU one and the
+/// one-pixel-per-invocation GPU one), whatever the device.
 fn check(name: &str, g: &Graph, expect_dispatches: usize) {
-    let Some(r) = runner(Backend::Compute, false) else { return };
+    for blocked in [false, true] {
+        let opts = RunnerOptions { blocked_conv: Some(blocked), ..Default::default() };
+        let Some(r) = runner_with(Backend::Compute, opts) else { return };
+        check_on(&format!("{name} (blocked_conv {blocked})"), &r, g, expect_dispatches);
+    }
+}
+
+fn check_on(name: &str, r: &Runner, g: &Graph, expect_dispatches: usize) {
     let mut m = r.load(g).unwrap_or_else(|e| panic!("{name}: load: {e}"));
     assert_eq!(m.dispatches().len(), expect_dispatches, "{name}: {:?}", m.dispatches());
     let mut rng = Rng::new(name.len() as u64 * 7919);
@@ -206,6 +215,99 @@ fn resize_graph(mode: ResizeMode, dt: DType, out_dt: DType) -> Graph {
     let y = b.add_op(Op::Resize { mode }, &[&x, &scale, &offset, &border], out_dt, &[1, 8, 7, 3]);
     b.set_outputs(&[&y]);
     b.finish()
+}
+
+/// Bilinear int8 RESIZE -> RESCALE to int8 (per-channel, with an input zero point as
+/// the upscaler's has none) -> CLAMP, which the lowering runs as one dispatch.
+fn resize_rescale_graph(per_channel: bool) -> Graph {
+    let mut b = Builder::new("resize_rescale");
+    let r = resize_rescale(&mut b, per_channel);
+    b.set_outputs(&[&r]);
+    b.finish()
+}
+
+fn resize_rescale(b: &mut Builder, per_channel: bool) -> String {
+    let x = b.add_input("x", DType::Int8, &[2, 5, 4, 3]);
+    let scale = b.add_const_shape("scale", &[5, 3, 2, 1]);
+    let offset = b.add_const_shape("offset", &[-1, 0]);
+    let border = b.add_const_shape("border", &[0, 0]);
+    let shape = [2, 8, 7, 3];
+    let y = b.add_op(
+        Op::Resize { mode: ResizeMode::Bilinear },
+        &[&x, &scale, &offset, &border],
+        DType::Int32,
+        &shape,
+    );
+    let nc = if per_channel { 3 } else { 1 };
+    let m = b.add_const(
+        "m",
+        Tensor::i32(vec![nc], (0..nc).map(|i| 1_500_000_000 - 200_000_000 * i as i32).collect())
+            .unwrap(),
+    );
+    let s =
+        b.add_const("s", Tensor::i8(vec![nc], (0..nc).map(|i| 36 + i as i8).collect()).unwrap());
+    let izp = b.add_scalar_const("izp", DType::Int32, 0);
+    let ozp = b.add_scalar_const("ozp", DType::Int8, -3);
+    let op = Op::Rescale {
+        scale32: true,
+        rounding_mode: if per_channel {
+            RoundingMode::DoubleRound
+        } else {
+            RoundingMode::SingleRound
+        },
+        per_channel,
+        input_unsigned: false,
+        output_unsigned: false,
+    };
+    let q = b.add_op(op, &[&y, &m, &s, &izp, &ozp], DType::Int8, &shape);
+    let c = Op::Clamp {
+        min_val: Scalar::I8(-90),
+        max_val: Scalar::I8(100),
+        nan_mode: NanMode::Propagate,
+    };
+    b.add_op(c, &[&q], DType::Int8, &shape)
+}
+
+#[test]
+fn resize_fused_with_rescale() {
+    check("resize + rescale per channel", &resize_rescale_graph(true), 1);
+    check("resize + rescale", &resize_rescale_graph(false), 1);
+}
+
+/// [`resize_rescale_graph`] feeding a 3x3 CONV2D (3 -> 6 channels, input zero point -3,
+/// weight zero point 4): on the blocked kernels the resize stores 4 channels per pixel
+/// and the convolution reads them as words.
+fn resize_then_conv_graph(weight_zp: i64) -> Graph {
+    let mut b = Builder::new("resize_conv");
+    let x = resize_rescale(&mut b, true);
+    let mut rng = Rng::new(17);
+    let w = b.add_const("cw", rand_i8(&mut rng, &[6, 3, 3, 3]));
+    let bias = b.add_const("cb", Tensor::i32(vec![6], vec![50, -60, 70, -80, 90, -100]).unwrap());
+    let izp = b.add_scalar_const("cizp", DType::Int8, -3);
+    let wzp = b.add_scalar_const("cwzp", DType::Int8, weight_zp);
+    let op = Op::Conv2d {
+        pad: [1, 1, 1, 1],
+        stride: [1, 1],
+        dilation: [1, 1],
+        local_bound: false,
+        acc_type: DType::Int32,
+    };
+    let y = b.add_op(op, &[&x, &w, &bias, &izp, &wzp], DType::Int32, &[2, 8, 7, 6]);
+    let q = rescale_to_i8(&mut b, &y, 6, &[2, 8, 7, 6], RoundingMode::SingleRound);
+    b.set_outputs(&[&q]);
+    b.finish()
+}
+
+#[test]
+fn resize_stores_padded_channels_for_a_conv() {
+    for wzp in [0, 4] {
+        check(&format!("resize + conv (w_zp {wzp})"), &resize_then_conv_graph(wzp), 2);
+    }
+    let opts = RunnerOptions { blocked_conv: Some(true), ..Default::default() };
+    let Some(r) = runner_with(Backend::Compute, opts) else { return };
+    let d = r.load(&resize_then_conv_graph(4)).expect("load").dispatches();
+    // Word-packed (IC 4), not the byte kernel a dense 3-channel input needs.
+    assert!(d[1].starts_with("conv2d_i8_fast_p16o16:"), "{d:?}");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! CONV2D and DEPTHWISE_CONV2D lowering, with the consumer RESCALE (+ CLAMP) fused in.
 
-use vgforge_tosa::{DType, Op, Operator};
+use vgforge_tosa::{DType, Op, Operator, TensorData};
 
+use super::conv_fast::{self, ConvShape, FastConv};
 use super::lower::{Lowerer, bad_op, numel, unsupported_op};
 use super::plan::Storage;
 use super::rescale;
@@ -154,19 +155,16 @@ pub(super) fn conv(l: &mut Lowerer<'_>, idx: usize, op: &Operator, a: ConvAttrs)
     }
 
     let x = l.h_batched(op, x_name)?;
-    let w = l.h_slot(op, w_name)?;
-    let b = l.h_slot(op, b_name)?;
     let params = [ih, iw, ic, oh, ow, oc, kh, kw].map(|v| v as i64);
     let mut push: Vec<i64> = params.to_vec();
     push.extend([sy, sx, pt, pl, dy, dx, in_zp, w_zp, bias_len as i64]);
-    let (conv_k, tile) = conv_kernel(float, fused.is_some(), ic, oc);
-    let threads = if a.depthwise { oh * ow * oc } else { oh * ow };
     let kind = if a.depthwise { "depthwise" } else { "conv" };
-    match fused {
+    // Output slot, the RESCALE operands (dummies when unfused) and the fused push words.
+    let (y, mult, shift, label) = match &fused {
         Some((r, p, name)) => {
             let (y, _) = l.h_out(r, Storage::I8)?;
-            if name != r.outputs[0] {
-                l.h_alias(&name, y);
+            if *name != r.outputs[0] {
+                l.h_alias(name, y);
             }
             push.extend([
                 p.out_zp,
@@ -176,29 +174,119 @@ pub(super) fn conv(l: &mut Lowerer<'_>, idx: usize, op: &Operator, a: ConvAttrs)
                 p.hi,
                 p.in_zp,
             ]);
-            let kernel = if a.depthwise { Kernel::DepthwiseI8Fused } else { conv_k };
             let label = format!("{} + {}", op.describe(), r.describe());
             tracing::debug!(kind, %label, "fused");
-            l.h_push(kernel, vec![x, w, b, y, p.mult, p.shift], push, threads, n, label);
-            if !a.depthwise {
-                l.h_set_groups_y(oc.div_ceil(tile));
-            }
+            (y, p.mult, p.shift, label)
         }
         None => {
             let storage = if float { Storage::F32 } else { Storage::I32 };
             let (y, _) = l.h_out(op, storage)?;
             let d = l.h_dummy();
             push.extend([0, 0, 0, 0, 0, 0]);
-            let kernel = match (a.depthwise, float) {
-                (false, _) => conv_k,
-                (true, false) => Kernel::DepthwiseI8,
-                (true, true) => Kernel::DepthwiseF32,
-            };
-            l.h_push(kernel, vec![x, w, b, y, d, d], push, threads, n, op.describe());
-            if !a.depthwise {
-                l.h_set_groups_y(oc.div_ceil(tile));
+            (y, d, d, op.describe())
+        }
+    };
+    // An input stored with padded channels (see `padded_input_channels`) runs as a layer
+    // with that many input channels whose extra weights are w_zp, so they add 0.
+    let padded = l.h_padded(x);
+    if !float && !a.depthwise && l.h_options().blocked_conv {
+        let rescale = match &fused {
+            Some((r, _, _)) => Some((l.h_ints(r, 1)?, l.h_ints(r, 2)?)),
+            None => None,
+        };
+        let rs = rescale.as_ref().map(|(m, s)| (m.as_slice(), s.as_slice()));
+        let dims = [kh, kw, ic, oc];
+        if let Some(f) = fast_plan(l, op, [w_name, b_name], dims, [in_zp, w_zp], rs, padded)? {
+            if let Some(cp) = padded {
+                push[2] = cp as i64;
             }
+            let what = op.describe();
+            let elems = f.weights.len();
+            let wf = l.h_const(&format!("{what} (blocked weights)"), Storage::I8, elems, f.weights);
+            let cf =
+                l.h_const(&format!("{what} (channel parameters)"), Storage::I32, oc * 4, f.chan);
+            push.push(f.taps_per_flush as i64);
+            let threads = ow * oh.div_ceil(f.rows);
+            l.h_push(f.kernel, vec![x, wf, cf, y], push, threads, n, label);
+            l.h_set_groups_y(oc.div_ceil(f.tile));
+            return Ok(());
         }
     }
+    if padded.is_some() {
+        return Err(bad_op(op, "input stored with padded channels but no blocked kernel fits"));
+    }
+    let w = l.h_slot(op, w_name)?;
+    let b = l.h_slot(op, b_name)?;
+    let (conv_k, tile) = conv_kernel(float, fused.is_some(), ic, oc);
+    let threads = if a.depthwise { oh * ow * oc } else { oh * ow };
+    let kernel = match (a.depthwise, float, fused.is_some()) {
+        (false, _, _) => conv_k,
+        (true, false, true) => Kernel::DepthwiseI8Fused,
+        (true, false, false) => Kernel::DepthwiseI8,
+        (true, true, _) => Kernel::DepthwiseF32,
+    };
+    l.h_push(kernel, vec![x, w, b, y, mult, shift], push, threads, n, label);
+    if !a.depthwise {
+        l.h_set_groups_y(oc.div_ceil(tile));
+    }
     Ok(())
+}
+
+/// The fast-kernel plan when the weights and bias are int8 / int32 constants, for an
+/// input whose pixels hold `padded` channels when given.
+fn fast_plan(
+    l: &Lowerer<'_>,
+    op: &Operator,
+    [w_name, b_name]: [&str; 2],
+    [kh, kw, ic, oc]: [usize; 4],
+    [in_zp, w_zp]: [i64; 2],
+    rescale: Option<(&[i64], &[i64])>,
+    padded: Option<usize>,
+) -> Result<Option<FastConv>> {
+    let (Some(TensorData::I8(weights)), Some(TensorData::I32(bias))) =
+        (&l.h_decl(op, w_name)?.data, &l.h_decl(op, b_name)?.data)
+    else {
+        return Ok(None);
+    };
+    let Some(cp) = padded.filter(|&cp| cp != ic) else {
+        let shape = ConvShape { weights, bias, oc, kh, kw, ic, in_zp, w_zp, rescale };
+        return Ok(conv_fast::plan(&shape));
+    };
+    let Some(weights) = conv_fast::pad_channels(weights, ic, cp, w_zp) else {
+        return Ok(None);
+    };
+    let shape = ConvShape { weights: &weights, bias, oc, kh, kw, ic: cp, in_zp, w_zp, rescale };
+    Ok(conv_fast::plan(&shape))
+}
+
+/// How many channels per pixel the producer of `name` (an int8 NHWC tensor of `channels`
+/// channels, produced by operator `producer`) should store so its sole consumer, a CONV2D,
+/// reads whole words on the blocked kernel: `channels` rounded up to 4 where that kernel
+/// would run with the padded weights, `None` otherwise (the tensor stays dense).
+pub(super) fn padded_input_channels(
+    l: &Lowerer<'_>,
+    name: &str,
+    producer: usize,
+    channels: usize,
+) -> Result<Option<usize>> {
+    if !l.h_options().blocked_conv || channels.is_multiple_of(4) {
+        return Ok(None);
+    }
+    let Some(j) = l.h_sole_consumer(name, producer) else { return Ok(None) };
+    let op = &l.g().operators[j];
+    if !matches!(op.op, Op::Conv2d { .. }) || op.inputs.first().map(String::as_str) != Some(name) {
+        return Ok(None);
+    }
+    let (Some(w_name), Some(b_name)) = (op.inputs.get(1), op.inputs.get(2)) else {
+        return Ok(None);
+    };
+    let wd = l.h_decl(op, w_name)?;
+    let [oc, kh, kw, ic] = wd.shape[..] else { return Ok(None) };
+    if ic != channels || wd.dtype != DType::Int8 || op.inputs.len() < 5 {
+        return Ok(None);
+    }
+    let w_zp = l.h_scalar(op, 4)?;
+    let cp = channels.div_ceil(4) * 4;
+    // The same plan the CONV2D lowering will make, so a padded input always finds it.
+    Ok(fast_plan(l, op, [w_name, b_name], [kh, kw, ic, oc], [0, w_zp], None, Some(cp))?.map(|_| cp))
 }

@@ -13,6 +13,13 @@ use crate::vk::Kernel;
 
 const BACKEND: &str = "compute";
 
+/// Per-device choices of the lowering.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LowerOptions {
+    /// Int8 CONV2D with constant weights on `conv2d_fast.comp` (see `conv_fast.rs`).
+    pub blocked_conv: bool,
+}
+
 pub(crate) struct Lowerer<'g> {
     g: &'g Graph,
     plan: Plan,
@@ -21,6 +28,9 @@ pub(crate) struct Lowerer<'g> {
     /// Operators already folded into an earlier step.
     skip: Vec<bool>,
     dummy: Option<usize>,
+    options: LowerOptions,
+    /// Int8 NHWC slots stored with their channels padded to this many per pixel.
+    padded: HashMap<usize, usize>,
 }
 
 fn unsupported(op: &Operator, reason: impl Into<String>) -> Error {
@@ -54,7 +64,7 @@ fn encode(data: &TensorData, storage: Storage) -> Option<Vec<u8>> {
 }
 
 impl<'g> Lowerer<'g> {
-    pub fn lower(g: &'g Graph) -> Result<Plan> {
+    pub fn lower(g: &'g Graph, options: LowerOptions) -> Result<Plan> {
         let mut uses: HashMap<&str, usize> = HashMap::new();
         for o in &g.operators {
             for i in &o.inputs {
@@ -72,6 +82,8 @@ impl<'g> Lowerer<'g> {
             uses,
             skip: vec![false; g.operators.len()],
             dummy: None,
+            options,
+            padded: HashMap::new(),
         };
         for name in &g.inputs {
             let d = g.tensor(name).ok_or_else(|| {
@@ -275,7 +287,7 @@ impl<'g> Lowerer<'g> {
             Op::Rescale { .. } => super::rescale::rescale(self, i, op),
             Op::Clamp { .. } => super::ops::clamp(self, op),
             Op::MaxPool2d { .. } | Op::AvgPool2d { .. } => super::ops::pool(self, op),
-            Op::Resize { .. } => super::ops::resize(self, op),
+            Op::Resize { .. } => super::ops::resize(self, i, op),
             Op::MatMul => super::ops::matmul(self, op),
             Op::Add | Op::Sub => super::ops::binary(self, op),
             Op::Table => super::ops::table(self, op),
@@ -364,6 +376,28 @@ impl<'g> Lowerer<'g> {
     pub(super) fn h_is_constant(&self, slot: usize) -> bool {
         !self.plan.slots[slot].batched
     }
+    /// Output slot of `op` whose pixels hold `channels_padded` channels instead of the
+    /// declared `channels` (the extra ones are never written).
+    pub(super) fn h_out_padded(
+        &mut self,
+        op: &Operator,
+        channels: usize,
+        channels_padded: usize,
+    ) -> Result<usize> {
+        let (slot, d) = self.out_slot(op, 0, Storage::I8)?;
+        let pixels = numel(&d.shape)? / channels.max(1);
+        self.plan.slots[slot].elems =
+            pixels.checked_mul(channels_padded).ok_or_else(|| bad(op, "padded size overflows"))?;
+        self.padded.insert(slot, channels_padded);
+        Ok(slot)
+    }
+    /// Channels per pixel of a slot stored padded (see [`Self::h_out_padded`]).
+    pub(super) fn h_padded(&self, slot: usize) -> Option<usize> {
+        self.padded.get(&slot).copied()
+    }
+    pub(super) fn h_options(&self) -> LowerOptions {
+        self.options
+    }
     pub(super) fn h_dummy(&mut self) -> usize {
         self.dummy()
     }
@@ -418,7 +452,8 @@ mod tests {
 
     #[test]
     fn consistent_conv_lowers_to_one_step() {
-        let plan = Lowerer::lower(&conv(&[1, 8, 8, 4], vec![4, 3, 3, 3])).expect("lower");
+        let plan = Lowerer::lower(&conv(&[1, 8, 8, 4], vec![4, 3, 3, 3]), LowerOptions::default())
+            .expect("lower");
         assert_eq!(plan.steps.len(), 1);
         assert_eq!(plan.steps[0].kernel, Kernel::Conv2dI8);
     }
@@ -431,7 +466,7 @@ mod tests {
             conv(&[1, 8, 8, 4], vec![4, 3, 3, 5]),
             conv(&[1, 8, 8], vec![4, 3, 3, 3]),
         ] {
-            let e = Lowerer::lower(&g).expect_err("must be rejected");
+            let e = Lowerer::lower(&g, LowerOptions::default()).expect_err("must be rejected");
             assert!(matches!(e, Error::InvalidGraph(_)), "{e}");
             assert!(e.to_string().contains("CONV2D 'stem'"), "{e}");
         }
@@ -443,11 +478,14 @@ mod tests {
         if let Some(op) = g.operators.last_mut() {
             op.inputs[0] = "nowhere".into();
         }
-        assert!(matches!(Lowerer::lower(&g), Err(Error::InvalidGraph(_))));
+        assert!(matches!(Lowerer::lower(&g, LowerOptions::default()), Err(Error::InvalidGraph(_))));
         let mut g = conv(&[1, 8, 8, 4], vec![4, 3, 3, 3]);
         if let Some(d) = g.tensors.get_mut("x") {
             d.dtype = DType::Fp16;
         }
-        assert!(matches!(Lowerer::lower(&g), Err(Error::Unsupported { .. })));
+        assert!(matches!(
+            Lowerer::lower(&g, LowerOptions::default()),
+            Err(Error::Unsupported { .. })
+        ));
     }
 }

@@ -5,6 +5,7 @@
 //! submission for the whole batch, copy outputs.
 
 mod conv;
+mod conv_fast;
 pub(crate) mod exec;
 pub(crate) mod lower;
 mod ops;

@@ -112,7 +112,7 @@ pub(super) fn pool(l: &mut Lowerer<'_>, op: &Operator) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn resize(l: &mut Lowerer<'_>, op: &Operator) -> Result<()> {
+pub(super) fn resize(l: &mut Lowerer<'_>, idx: usize, op: &Operator) -> Result<()> {
     let Op::Resize { mode } = op.op else { return Err(bad_op(op, "not RESIZE")) };
     let (xd, od) = io(l, op)?;
     let [n, ih, iw, c] = nhwc(op, &xd.shape, "input")?;
@@ -167,10 +167,55 @@ pub(super) fn resize(l: &mut Lowerer<'_>, op: &Operator) -> Result<()> {
         ));
     }
     let st_out = storage(od.dtype).ok_or_else(|| unsupported_op(op, "type"))?;
-    let x = l.h_batched(op, l.h_input(op, 0)?)?;
-    let (y, _) = l.h_out(op, st_out)?;
     let mut push: Vec<i64> = [ih, iw, c, oh, ow].map(|v| v as i64).to_vec();
     push.extend([sy_n, sy_d, sx_n, sx_d, off_y, off_x, i64::from(bilinear)]);
+    // The int8 bilinear RESIZE is followed by the RESCALE back to int8: one dispatch
+    // for both saves a launch and the int32 intermediate.
+    let out_name = op.outputs.first().ok_or_else(|| bad_op(op, "missing output"))?;
+    if k == Kernel::ResizeI8I32
+        && let Some(j) = l.h_sole_consumer(out_name, idx)
+        && let r = &l.g().operators[j]
+        && matches!(r.op, Op::Rescale { input_unsigned: false, .. })
+        && r.inputs.first() == Some(out_name)
+        && let Some(rout) = r.outputs.first()
+        && l.h_decl(r, rout)?.dtype == DType::Int8
+        && l.h_decl(r, rout)?.shape == od.shape
+    {
+        let mut p = super::rescale::params(l, r, c)?;
+        let name = super::rescale::fold_clamp(l, j, r, &mut p)?;
+        l.h_skip(j);
+        let x = l.h_batched(op, l.h_input(op, 0)?)?;
+        // A CONV2D consumer with 3 input channels reads whole words if each pixel gets 4.
+        let cstride = super::conv::padded_input_channels(l, &name, j, c)?;
+        let y = match cstride {
+            Some(cp) => l.h_out_padded(r, c, cp)?,
+            None => l.h_out(r, Storage::I8)?.0,
+        };
+        if name != r.outputs[0] {
+            l.h_alias(&name, y);
+        }
+        push.extend([
+            p.in_zp,
+            p.out_zp,
+            i64::from(p.per_channel),
+            i64::from(p.double_round),
+            p.lo,
+            p.hi,
+            cstride.unwrap_or(c) as i64,
+        ]);
+        let label = format!("{} + {}", op.describe(), r.describe());
+        l.h_push(
+            Kernel::ResizeI8RescaleI8,
+            vec![x, y, p.mult, p.shift],
+            push,
+            oh * ow * c,
+            n,
+            label,
+        );
+        return Ok(());
+    }
+    let x = l.h_batched(op, l.h_input(op, 0)?)?;
+    let (y, _) = l.h_out(op, st_out)?;
     l.h_push(k, vec![x, y], push, oh * ow * c, n, op.describe());
     Ok(())
 }

@@ -73,7 +73,7 @@ pub(crate) struct Gpu {
     pub memory: vk::PhysicalDeviceMemoryProperties,
     pub name: String,
     pub max_group_count: [u32; 3],
-    /// A CPU implementation (lavapipe): small dispatches that stay in cache win there.
+    /// A CPU implementation (lavapipe): gets the register-blocked CONV2D kernels by default.
     pub is_cpu: bool,
     /// See [`GpuConfig::staging_transfers`].
     pub staging_transfers: bool,

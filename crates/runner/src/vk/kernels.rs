@@ -12,6 +12,10 @@ use crate::error::{Error, Result, VkContext};
 pub(crate) const PUSH_BYTES: u32 = 128;
 /// Invocations per workgroup, `WG` in `common.glsl`.
 pub(crate) const WORKGROUP: u32 = 64;
+/// Invocations per workgroup of the register-blocked CONV2D kernels (`WG=16` in
+/// `build.sh`): each invocation does a lot of work, and lavapipe runs one workgroup per
+/// thread, so smaller groups spread a batch-1 layer over more threads.
+pub(crate) const FAST_WORKGROUP: u32 = 32;
 
 macro_rules! kernels {
     ($($variant:ident = $file:literal, $bindings:literal;)*) => {
@@ -36,6 +40,11 @@ macro_rules! kernels {
                 match self { $(Kernel::$variant => $bindings,)* }
             }
 
+            /// Invocations per workgroup (`WG` in the shader).
+            pub fn workgroup(self) -> u32 {
+                if self.name().starts_with("conv2d_i8_fast") { FAST_WORKGROUP } else { WORKGROUP }
+            }
+
             /// File stem, for logs and benchmarks.
             pub fn name(self) -> &'static str {
                 match self { $(Kernel::$variant => $file,)* }
@@ -52,6 +61,18 @@ kernels! {
     Conv2dI8P4O8 = "conv2d_i8_p4o8", 6;
     Conv2dI8FusedP4O4 = "conv2d_i8_fused_p4o4", 6;
     Conv2dI8FusedP4O8 = "conv2d_i8_fused_p4o8", 6;
+    ConvFastP16O16W4 = "conv2d_i8_fast_p16o16_w4", 4;
+    ConvFastP16O16 = "conv2d_i8_fast_p16o16", 4;
+    ConvFastP16O16Raw = "conv2d_i8_fast_p16o16_raw", 4;
+    ConvFastP8O4W4 = "conv2d_i8_fast_p8o4_w4", 4;
+    ConvFastP8O4 = "conv2d_i8_fast_p8o4", 4;
+    ConvFastP8O4Raw = "conv2d_i8_fast_p8o4_raw", 4;
+    ConvFastBP4O16W4 = "conv2d_i8_fast_b_p4o16_w4", 4;
+    ConvFastBP4O16 = "conv2d_i8_fast_b_p4o16", 4;
+    ConvFastBP4O16Raw = "conv2d_i8_fast_b_p4o16_raw", 4;
+    ConvFastBP8O4W4 = "conv2d_i8_fast_b_p8o4_w4", 4;
+    ConvFastBP8O4 = "conv2d_i8_fast_b_p8o4", 4;
+    ConvFastBP8O4Raw = "conv2d_i8_fast_b_p8o4_raw", 4;
     DepthwiseI8 = "depthwise_i8", 6;
     DepthwiseI8Fused = "depthwise_i8_fused", 6;
     DepthwiseF32 = "depthwise_f32", 6;
@@ -70,6 +91,7 @@ kernels! {
     AvgPoolF32 = "avgpool_f32", 2;
     ResizeI8I32 = "resize_i8_i32", 2;
     ResizeI8I8 = "resize_i8_i8", 2;
+    ResizeI8RescaleI8 = "resize_i8_rescale_i8", 4;
     ResizeI32I32 = "resize_i32_i32", 2;
     ResizeF32 = "resize_f32", 2;
     MatMulI8 = "matmul_i8", 3;

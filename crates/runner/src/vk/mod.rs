@@ -7,4 +7,4 @@ mod kernels;
 pub(crate) use buffer::{Buffer, MemKind, Submitter, upload};
 pub use context::DeviceSelector;
 pub(crate) use context::{Gpu, GpuConfig};
-pub(crate) use kernels::{Kernel, Kernels, PUSH_BYTES, WORKGROUP};
+pub(crate) use kernels::{Kernel, Kernels, PUSH_BYTES};
