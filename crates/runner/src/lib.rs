@@ -59,8 +59,9 @@ pub struct RunnerOptions {
     /// is host-visible (lavapipe, integrated GPUs), as discrete GPUs need; lets tests cover
     /// that path on any device.
     pub staging_transfers: bool,
-    /// Compute backend: run int8 CONV2D layers with constant weights on the register-blocked
-    /// kernels written for CPU implementations (`shaders/conv2d_fast.comp`). `None` (the
+    /// Compute backend: run int8 CONV2D and DEPTHWISE_CONV2D layers with constant weights on
+    /// the register-blocked kernels written for CPU implementations
+    /// (`shaders/conv2d_fast.comp`, `shaders/depthwise_fast.comp`). `None` (the
     /// default) uses them on CPU devices (lavapipe) only; GPUs keep one output pixel per
     /// invocation, which suits their register files.
     pub blocked_conv: Option<bool>,

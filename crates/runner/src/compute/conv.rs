@@ -1,8 +1,10 @@
-//! CONV2D and DEPTHWISE_CONV2D lowering, with the consumer RESCALE (+ CLAMP) fused in.
+//! CONV2D and DEPTHWISE_CONV2D lowering, with the consumer RESCALE (+ CLAMP) fused in, on
+//! the register-blocked kernels (`conv_fast.rs`, `depthwise_fast.rs`) where the options ask.
 
 use vgforge_tosa::{DType, Op, Operator, TensorData};
 
 use super::conv_fast::{self, ConvShape, FastConv};
+use super::depthwise_fast::{self, DepthwiseShape, FastDepthwise};
 use super::lower::{Lowerer, bad_op, numel, unsupported_op};
 use super::plan::Storage;
 use super::rescale;
@@ -189,12 +191,28 @@ pub(super) fn conv(l: &mut Lowerer<'_>, idx: usize, op: &Operator, a: ConvAttrs)
     // An input stored with padded channels (see `padded_input_channels`) runs as a layer
     // with that many input channels whose extra weights are w_zp, so they add 0.
     let padded = l.h_padded(x);
-    if !float && !a.depthwise && l.h_options().blocked_conv {
-        let rescale = match &fused {
-            Some((r, _, _)) => Some((l.h_ints(r, 1)?, l.h_ints(r, 2)?)),
-            None => None,
-        };
-        let rs = rescale.as_ref().map(|(m, s)| (m.as_slice(), s.as_slice()));
+    let blocked = !float && l.h_options().blocked_conv;
+    let rescale = match &fused {
+        Some((r, _, _)) if blocked => Some((l.h_ints(r, 1)?, l.h_ints(r, 2)?)),
+        _ => None,
+    };
+    let rs = rescale.as_ref().map(|(m, s)| (m.as_slice(), s.as_slice()));
+    if blocked && a.depthwise && padded.is_none() {
+        // HWCM was checked above: oc = ic * M.
+        let dims = [kh, kw, ic, oc.checked_div(ic).unwrap_or(0), sy as usize, dy as usize];
+        if let Some(f) = depthwise_plan(l, op, [w_name, b_name], dims, [in_zp, w_zp], rs)? {
+            let what = op.describe();
+            let elems = f.weights.len();
+            let wf = l.h_const(&format!("{what} (tiled weights)"), Storage::I8, elems, f.weights);
+            let cf =
+                l.h_const(&format!("{what} (channel parameters)"), Storage::I32, oc * 4, f.chan);
+            let threads = ow * oh.div_ceil(depthwise_fast::ROWS);
+            l.h_push(f.kernel, vec![x, wf, cf, y], push, threads, n, label);
+            l.h_set_groups_y(oc.div_ceil(depthwise_fast::TILE));
+            return Ok(());
+        }
+    }
+    if blocked && !a.depthwise {
         let dims = [kh, kw, ic, oc];
         if let Some(f) = fast_plan(l, op, [w_name, b_name], dims, [in_zp, w_zp], rs, padded)? {
             if let Some(cp) = padded {
@@ -257,6 +275,24 @@ fn fast_plan(
     };
     let shape = ConvShape { weights: &weights, bias, oc, kh, kw, ic: cp, in_zp, w_zp, rescale };
     Ok(conv_fast::plan(&shape))
+}
+
+/// The fast depthwise plan when the weights and bias are int8 / int32 constants.
+fn depthwise_plan(
+    l: &Lowerer<'_>,
+    op: &Operator,
+    [w_name, b_name]: [&str; 2],
+    [kh, kw, ic, mult, sy, dy]: [usize; 6],
+    [in_zp, w_zp]: [i64; 2],
+    rescale: Option<(&[i64], &[i64])>,
+) -> Result<Option<FastDepthwise>> {
+    let (Some(TensorData::I8(weights)), Some(TensorData::I32(bias))) =
+        (&l.h_decl(op, w_name)?.data, &l.h_decl(op, b_name)?.data)
+    else {
+        return Ok(None);
+    };
+    let shape = DepthwiseShape { weights, bias, kh, kw, ic, mult, sy, dy, in_zp, w_zp, rescale };
+    Ok(depthwise_fast::plan(&shape))
 }
 
 /// How many channels per pixel the producer of `name` (an int8 NHWC tensor of `channels`

@@ -122,18 +122,9 @@ pub(super) fn plan(s: &ConvShape<'_>) -> Option<FastConv> {
             }
         }
     }
-    let pick = |v: &[i64], o: usize| v.get(o).or(v.first()).copied().unwrap_or(0);
-    let mut chan = Vec::with_capacity(s.oc * 16);
-    for o in 0..s.oc {
-        let b = i64::from(s.bias[if s.bias.len() == 1 { 0 } else { o }]);
-        let sum: i64 = s.weights[o * k..(o + 1) * k].iter().map(|&w| i64::from(w) - s.w_zp).sum();
-        // Wrapping: the kernel's int32 sum is modular, as is the true accumulator's.
-        let folded = (b - s.in_zp * sum) as i32;
-        let (m, sh) = s.rescale.map_or((0, 0), |(m, sh)| (pick(m, o), pick(sh, o)));
-        for v in [folded, m as i32, sh as i32, 0] {
-            chan.extend_from_slice(&v.to_le_bytes());
-        }
-    }
+    let chan = channel_params(s.oc, s.bias, s.in_zp, s.rescale, |o| {
+        s.weights[o * k..(o + 1) * k].iter().map(|&w| i64::from(w) - s.w_zp).sum()
+    });
     Some(FastConv {
         kernel,
         tile,
@@ -142,6 +133,30 @@ pub(super) fn plan(s: &ConvShape<'_>) -> Option<FastConv> {
         chan,
         taps_per_flush: taps_per_flush.min(taps),
     })
+}
+
+/// The blocked kernels' per-output-channel int32 x4 words: the bias (one value, or one
+/// per channel) with `-in_zp * weight_sum(o)` folded in, the RESCALE multiplier and shift
+/// (0 when unfused), 0. `weight_sum(o)` is `sum(w - w_zp)` over output channel `o`'s taps.
+pub(super) fn channel_params(
+    oc: usize,
+    bias: &[i32],
+    in_zp: i64,
+    rescale: Option<(&[i64], &[i64])>,
+    weight_sum: impl Fn(usize) -> i64,
+) -> Vec<u8> {
+    let pick = |v: &[i64], o: usize| v.get(o).or(v.first()).copied().unwrap_or(0);
+    let mut chan = Vec::with_capacity(oc * 16);
+    for o in 0..oc {
+        let b = i64::from(bias[if bias.len() == 1 { 0 } else { o }]);
+        // Wrapping: the kernel's int32 sum is modular, as is the true accumulator's.
+        let folded = (b - in_zp * weight_sum(o)) as i32;
+        let (m, sh) = rescale.map_or((0, 0), |(m, sh)| (pick(m, o), pick(sh, o)));
+        for v in [folded, m as i32, sh as i32, 0] {
+            chan.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    chan
 }
 
 /// OHWI `weights` with `ic` input channels widened to `to`, the new ones `w_zp` (so they

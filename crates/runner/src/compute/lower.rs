@@ -16,7 +16,9 @@ const BACKEND: &str = "compute";
 /// Per-device choices of the lowering.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct LowerOptions {
-    /// Int8 CONV2D with constant weights on `conv2d_fast.comp` (see `conv_fast.rs`).
+    /// Int8 CONV2D and DEPTHWISE_CONV2D with constant weights on `conv2d_fast.comp` and
+    /// `depthwise_fast.comp` (see `conv_fast.rs`, `depthwise_fast.rs`), int8 pooling over
+    /// whole words per pixel on `pool_fast.comp`.
     pub blocked_conv: bool,
 }
 

@@ -6,6 +6,7 @@
 
 mod conv;
 mod conv_fast;
+mod depthwise_fast;
 pub(crate) mod exec;
 pub(crate) mod lower;
 mod ops;

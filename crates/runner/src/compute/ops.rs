@@ -58,6 +58,11 @@ pub(super) fn clamp(l: &mut Lowerer<'_>, op: &Operator) -> Result<()> {
     Ok(())
 }
 
+/// Output rows per invocation of `pool_fast.comp` (its `P`, whose default `build.sh`
+/// keeps). 2x2/2 max and avg pools of 32x32x32 on lavapipe, batch 64, CPU ms per
+/// inference: 0.027 / 0.031 at 4 rows, 0.023 / 0.027 at 8, 0.035 / 0.039 at 16.
+const POOL_ROWS: usize = 8;
+
 pub(super) fn pool(l: &mut Lowerer<'_>, op: &Operator) -> Result<()> {
     let (kernel, stride, pad, avg, nan_ignore) = match &op.op {
         Op::MaxPool2d { kernel, stride, pad, nan_mode } => {
@@ -108,6 +113,19 @@ pub(super) fn pool(l: &mut Lowerer<'_>, op: &Operator) -> Result<()> {
     let mut push: Vec<i64> = [ih, iw, c, oh, ow].map(|v| v as i64).to_vec();
     push.extend([kernel[0], kernel[1], stride[0], stride[1], pad[0], pad[2]].map(i64::from));
     push.extend([in_zp, out_zp, lo, hi, i64::from(nan_ignore)]);
+    // Int8 with whole words per pixel: the blocked kernel (`pool_fast.comp`) on CPU devices.
+    if st == Storage::I8 && c.is_multiple_of(4) && l.h_options().blocked_conv {
+        let fast = match (avg, c.is_multiple_of(16)) {
+            (false, true) => Kernel::MaxPoolFastV16,
+            (false, false) => Kernel::MaxPoolFastW4,
+            (true, true) => Kernel::AvgPoolFastV16,
+            (true, false) => Kernel::AvgPoolFastW4,
+        };
+        let threads = ow * oh.div_ceil(POOL_ROWS);
+        l.h_push(fast, vec![x, y], push, threads, n, op.describe());
+        l.h_set_groups_y(c.div_ceil(16));
+        return Ok(());
+    }
     l.h_push(k, vec![x, y], push, oh * ow * c, n, op.describe());
     Ok(())
 }

@@ -12,8 +12,8 @@ use crate::error::{Error, Result, VkContext};
 pub(crate) const PUSH_BYTES: u32 = 128;
 /// Invocations per workgroup, `WG` in `common.glsl`.
 pub(crate) const WORKGROUP: u32 = 64;
-/// Invocations per workgroup of the register-blocked CONV2D kernels (`WG=16` in
-/// `build.sh`): each invocation does a lot of work, and lavapipe runs one workgroup per
+/// Invocations per workgroup of the register-blocked CONV2D, DEPTHWISE_CONV2D and pooling
+/// kernels (`*_i8_fast*`, `WG=32` in `build.sh`): each invocation does a lot of work, and lavapipe runs one workgroup per
 /// thread, so smaller groups spread a batch-1 layer over more threads.
 pub(crate) const FAST_WORKGROUP: u32 = 32;
 
@@ -42,7 +42,7 @@ macro_rules! kernels {
 
             /// Invocations per workgroup (`WG` in the shader).
             pub fn workgroup(self) -> u32 {
-                if self.name().starts_with("conv2d_i8_fast") { FAST_WORKGROUP } else { WORKGROUP }
+                if self.name().contains("_i8_fast") { FAST_WORKGROUP } else { WORKGROUP }
             }
 
             /// File stem, for logs and benchmarks.
@@ -73,6 +73,25 @@ kernels! {
     ConvFastBP8O4W4 = "conv2d_i8_fast_b_p8o4_w4", 4;
     ConvFastBP8O4 = "conv2d_i8_fast_b_p8o4", 4;
     ConvFastBP8O4Raw = "conv2d_i8_fast_b_p8o4_raw", 4;
+    DwV16 = "depthwise_i8_fast_v16", 4;
+    DwV16K3S1 = "depthwise_i8_fast_v16_k3s1", 4;
+    DwV16K3S2 = "depthwise_i8_fast_v16_k3s2", 4;
+    DwW4 = "depthwise_i8_fast_w4", 4;
+    DwW4K3S1 = "depthwise_i8_fast_w4_k3s1", 4;
+    DwW4K3S2 = "depthwise_i8_fast_w4_k3s2", 4;
+    DwW4M2 = "depthwise_i8_fast_w4m2", 4;
+    DwW4M2K3S1 = "depthwise_i8_fast_w4m2_k3s1", 4;
+    DwW4M2K3S2 = "depthwise_i8_fast_w4m2_k3s2", 4;
+    DwBS4 = "depthwise_i8_fast_b_s4", 4;
+    DwBS4K3S1 = "depthwise_i8_fast_b_s4_k3s1", 4;
+    DwBS4K3S2 = "depthwise_i8_fast_b_s4_k3s2", 4;
+    DwB = "depthwise_i8_fast_b", 4;
+    DwBK3S1 = "depthwise_i8_fast_b_k3s1", 4;
+    DwBK3S2 = "depthwise_i8_fast_b_k3s2", 4;
+    DwV16Raw = "depthwise_i8_fast_v16_raw", 4;
+    DwW4Raw = "depthwise_i8_fast_w4_raw", 4;
+    DwW4M2Raw = "depthwise_i8_fast_w4m2_raw", 4;
+    DwBRaw = "depthwise_i8_fast_b_raw", 4;
     DepthwiseI8 = "depthwise_i8", 6;
     DepthwiseI8Fused = "depthwise_i8_fused", 6;
     DepthwiseF32 = "depthwise_f32", 6;
@@ -83,6 +102,10 @@ kernels! {
     ClampI8 = "clamp_i8", 2;
     ClampI32 = "clamp_i32", 2;
     ClampF32 = "clamp_f32", 2;
+    MaxPoolFastV16 = "maxpool_i8_fast_v16", 2;
+    MaxPoolFastW4 = "maxpool_i8_fast_w4", 2;
+    AvgPoolFastV16 = "avgpool_i8_fast_v16", 2;
+    AvgPoolFastW4 = "avgpool_i8_fast_w4", 2;
     MaxPoolI8 = "maxpool_i8", 2;
     MaxPoolI32 = "maxpool_i32", 2;
     MaxPoolF32 = "maxpool_f32", 2;
