@@ -62,7 +62,7 @@ export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$OUT}
 (timeout 30 vulkaninfo --summary || true) >"$OUT/vulkaninfo.txt" 2>&1
 say "devices: $(grep -E 'deviceName' "$OUT/vulkaninfo.txt" | sed 's/.*= //' | paste -sd, -)"
 
-fixtures="$root/fixtures/runner"
+fixtures="$root/fixtures/arm"
 rc=0
 # Pick the NVIDIA device by name when there is one (lavapipe may be installed too).
 sel=auto

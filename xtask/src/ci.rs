@@ -35,6 +35,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "vgforge-runner",
         ],
     ),
+    // Dev-only test support, used as a dev-dependency by tosa, vgf and later crates.
+    ("vgforge-testkit", &["vgforge-tosa"]),
     ("xtask", &[]),
 ];
 

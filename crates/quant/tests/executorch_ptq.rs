@@ -194,8 +194,7 @@ fn rebuilt_upscaler_is_bit_exact_with_executorch() {
 /// Our `.tosa` file, run by Arm's `tosa_reference_model`, gives ExecuTorch's golden outputs.
 #[test]
 fn arm_reference_model_runs_our_tosa_file() {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let tools = match vgforge_tosa::fbs::tools::ArmTools::find(&root.join(".venv")) {
+    let tools = match vgforge_tosa::tools::ArmTools::find() {
         Ok(t) => t,
         Err(reason) => {
             println!("skipped: {reason}");

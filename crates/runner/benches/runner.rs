@@ -15,7 +15,7 @@ use vgforge_tosa::{
 };
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/runner").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/arm").join(name)
 }
 
 fn big_batch() -> usize {
@@ -262,9 +262,8 @@ fn bench_model(c: &mut Criterion, r: &Runner) {
 /// emulation layer (`--repeat n`, `--profiling-dump-path`), or why it could not run.
 fn scenario_runner_ms(repeat: usize) -> Result<f64, String> {
     let venv = vgforge_runner::env::venv_dir();
-    let sr = vgforge_runner::env::scenario_runner(&venv)
-        .ok_or_else(|| format!("no scenario_runner in {}", venv.display()))?;
-    let deploy = vgforge_runner::env::emulation_layer_dir(&venv).ok_or("no emulation layer")?;
+    let sr = vgforge_runner::env::scenario_runner(&venv).map_err(|e| e.to_string())?;
+    let deploy = vgforge_runner::env::emulation_layer_dir(&venv).map_err(|e| e.to_string())?;
     let dir = std::env::temp_dir().join(format!("vgforge-bench-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("out")).map_err(|e| e.to_string())?;
     let env = vgforge_runner::env::emulation_env(&deploy, &dir.join("layers"))

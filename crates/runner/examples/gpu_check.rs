@@ -28,7 +28,7 @@ struct Args {
 
 fn args() -> Result<Args, String> {
     let mut a = Args {
-        fixtures: PathBuf::from("fixtures/runner"),
+        fixtures: PathBuf::from("fixtures/arm"),
         json: None,
         big_batch: 256,
         device: DeviceSelector::Auto,

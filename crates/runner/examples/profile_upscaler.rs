@@ -55,7 +55,7 @@ struct Prefix {
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/runner/upscaler_i8.vgf")
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/arm/upscaler_i8.vgf")
     });
     let big: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(64);
     let per_dispatch: Option<usize> =

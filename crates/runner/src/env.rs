@@ -1,35 +1,36 @@
-//! Locating Arm's tools (the venv made by `tools/setup-env.sh`) and the environment the
-//! ML emulation layers need. Used by tests, benchmarks and the data-graph backend's users.
+//! The environment the ML emulation layers need, on top of the workspace's one lookup of
+//! Arm's tools ([`vgforge_tosa::tools`]). Used by tests, benchmarks and the data-graph
+//! backend's users.
 
 use std::path::{Path, PathBuf};
 
+use vgforge_tosa::tools::Venv;
+
 use crate::error::{Error, Result};
 
-/// `$VGFORGE_VENV`, else `<workspace root>/.venv`.
+/// `$VGFORGE_VENV`, else `<workspace root>/.venv` (the one lookup, in
+/// [`vgforge_tosa::tools::venv_dir`]).
 pub fn venv_dir() -> PathBuf {
-    match std::env::var_os("VGFORGE_VENV") {
-        Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv"),
+    vgforge_tosa::tools::venv_dir()
+}
+
+/// The emulation layer's `deploy` folder inside `venv`; `Err` names what is missing.
+pub fn emulation_layer_dir(venv: &Path) -> Result<PathBuf> {
+    let deploy = Venv::at(venv)?.package_path("emulation_layer/deploy")?;
+    // The wheel's folder without its library is as useless as no wheel.
+    let lib = deploy.join("lib/libVkLayer_Graph.so");
+    if !lib.is_file() {
+        return Err(Error::Tool {
+            tool: "emulation layer",
+            reason: format!("{} not found (reinstall with tools/setup-env.sh)", lib.display()),
+        });
     }
+    Ok(deploy)
 }
 
-/// The emulation layer's `deploy` folder inside `venv`, if the wheel is installed.
-pub fn emulation_layer_dir(venv: &Path) -> Option<PathBuf> {
-    let lib = venv.join("lib");
-    let mut entries: Vec<_> = std::fs::read_dir(&lib).ok()?.filter_map(|e| e.ok()).collect();
-    entries.sort_by_key(|e| e.file_name());
-    entries.into_iter().find_map(|e| {
-        let d = e.path().join("site-packages/emulation_layer/deploy");
-        (e.file_name().to_string_lossy().starts_with("python")
-            && d.join("lib/libVkLayer_Graph.so").is_file())
-        .then_some(d)
-    })
-}
-
-/// Arm's `scenario_runner` inside `venv`, if installed.
-pub fn scenario_runner(venv: &Path) -> Option<PathBuf> {
-    let p = venv.join("bin/scenario_runner");
-    p.is_file().then_some(p)
+/// Arm's `scenario_runner` inside `venv`; `Err` says where it was looked for.
+pub fn scenario_runner(venv: &Path) -> Result<PathBuf> {
+    Ok(Venv::at(venv)?.tool("scenario_runner")?)
 }
 
 /// Names of the two emulation layers, in the order they must be enabled (Graph above Tensor).
@@ -77,4 +78,31 @@ pub fn emulation_env(deploy: &Path, scratch: &Path) -> Result<Vec<(String, Strin
         ("VK_INSTANCE_LAYERS".into(), EMULATION_LAYERS.join(":")),
         ("XDG_RUNTIME_DIR".into(), scratch.display().to_string()),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookups_say_what_is_missing() {
+        let venv = std::env::temp_dir().join(format!("vgforge-env-{}", std::process::id()));
+        let deploy = venv.join("lib/python3.11/site-packages/emulation_layer/deploy");
+        std::fs::create_dir_all(deploy.join("lib")).unwrap();
+        std::fs::create_dir_all(venv.join("bin")).unwrap();
+
+        let e = scenario_runner(&venv).unwrap_err().to_string();
+        assert!(e.contains("bin/scenario_runner not found"), "{e}");
+        let e = emulation_layer_dir(&venv).unwrap_err().to_string();
+        assert!(e.contains("libVkLayer_Graph.so not found"), "{e}");
+
+        std::fs::write(venv.join("bin/scenario_runner"), b"").unwrap();
+        std::fs::write(deploy.join("lib/libVkLayer_Graph.so"), b"").unwrap();
+        assert_eq!(scenario_runner(&venv).unwrap(), venv.join("bin/scenario_runner"));
+        assert_eq!(emulation_layer_dir(&venv).unwrap(), deploy);
+        std::fs::remove_dir_all(&venv).unwrap();
+
+        let e = emulation_layer_dir(&venv).unwrap_err().to_string();
+        assert!(e.contains("set VGFORGE_VENV"), "{e}");
+    }
 }

@@ -1,4 +1,4 @@
-//! The int8 upscaler from ExecuTorch's Arm backend (`fixtures/tosa-fbs/upscaler_ptq_i8.tosa`,
+//! The int8 upscaler from ExecuTorch's Arm backend (`fixtures/arm/upscaler_i8.tosa`,
 //! 1x16x16x3 -> 1x32x32x3: RESIZE, 3 CONV2D, 4 RESCALE) through our interpreter, batch 1,
 //! and Arm's `tosa_reference_model` on the same input for comparison.
 //!
@@ -10,17 +10,13 @@
 //! (`interp::run`), not the file read (the graph is parsed once, as a runtime would).
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use vgforge_tosa::fbs::tools::ArmTools;
+use vgforge_testkit::arm_fixture;
+use vgforge_tosa::tools::ArmTools;
 use vgforge_tosa::{fbs, interp, npy};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -28,12 +24,11 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn bench(c: &mut Criterion) {
-    let dir = root().join("fixtures/tosa-fbs");
-    let tosa = dir.join("upscaler_ptq_i8.tosa");
-    let input_file = dir.join("upscaler_input_0.npy");
+    let tosa = arm_fixture("upscaler_i8.tosa");
+    let input_file = arm_fixture("upscaler_input_0.npy");
     let graph = fbs::read_file(&tosa).expect("fixture");
     let x = npy::read(&input_file).expect("fixture input");
-    let want = npy::read(dir.join("upscaler_expected_0.npy")).expect("fixture output");
+    let want = npy::read(arm_fixture("upscaler_expected_0.npy")).expect("fixture output");
     let got = interp::run(&graph, std::slice::from_ref(&x)).expect("interpreter");
     assert_eq!(got[0].data.to_i64_vec(), want.data.to_i64_vec(), "interpreter is not bit-exact");
 
@@ -54,8 +49,8 @@ fn bench(c: &mut Criterion) {
             })
             .collect(),
     );
-    let tools = match ArmTools::find(&root().join(".venv")) {
-        Ok(t) => t,
+    let exe = match ArmTools::find().and_then(|t| t.venv().tool("tosa_reference_model")) {
+        Ok(exe) => exe,
         Err(reason) => {
             println!(
                 "interp/upscaler_i8_b1: ours {ours:?} per inference; reference model skipped: {reason}"
@@ -66,7 +61,7 @@ fn bench(c: &mut Criterion) {
     let out = std::env::temp_dir().join(format!("vgforge-bench-{}.npy", std::process::id()));
     let run_ref = |eval: bool| {
         let t = Instant::now();
-        let status = Command::new(tools.tool("tosa_reference_model"))
+        let status = Command::new(&exe)
             .arg("--tosa_file")
             .arg(&tosa)
             .args(["--ifm_name", &graph.inputs[0], "--ifm_file"])

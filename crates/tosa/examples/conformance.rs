@@ -8,11 +8,11 @@
 //! exits with status 1 when a test fails that the known-failures list does not name (or a
 //! listed one passes). `VGFORGE_VENV` points at Arm's tools for missing expected outputs.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use vgforge_tosa::fbs::conformance::{self, Outcome};
-use vgforge_tosa::fbs::tools::ArmTools;
+use vgforge_tosa::tools::ArmTools;
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -34,8 +34,7 @@ fn main() -> ExitCode {
         eprintln!("usage: conformance DIR [--json OUT.json] [--known-failures FILE]");
         return ExitCode::from(2);
     };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let tools = ArmTools::find(&root.join(".venv")).ok();
+    let tools = ArmTools::find().ok();
     let start = std::time::Instant::now();
     let summary = match conformance::run_suite(&dir, tools.as_ref()) {
         Ok(s) => s,

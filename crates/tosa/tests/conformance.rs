@@ -1,23 +1,20 @@
 //! Arm's generated conformance tests through reader + validator + interpreter.
 //!
-//! * Always: the small committed sample in `fixtures/tosa-fbs/conformance/` (made by
+//! * Always: the small committed sample in `fixtures/arm/conformance/` (made by
 //!   `tools/conformance/gen.sh`, expected outputs from `tosa_reference_model`).
 //! * With `VGFORGE_CONFORMANCE_DIR=DIR` (from `tools/conformance/gen.sh DIR`): the whole
 //!   generated suite; a summary is written to `DIR/vgforge-summary.json`. Failures must be
 //!   listed in `tools/conformance/known-failures.txt`, and listed tests must still fail.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use vgforge_testkit::{arm_fixture, workspace_root as root};
 use vgforge_tosa::fbs::conformance::{self, Outcome};
-use vgforge_tosa::fbs::tools::ArmTools;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use vgforge_tosa::tools::ArmTools;
 
 #[test]
 fn committed_sample_passes() {
-    let dir = root().join("fixtures/tosa-fbs/conformance");
+    let dir = arm_fixture("conformance");
     let summary = conformance::run_suite(&dir, None).unwrap();
     print!("{}", summary.table());
     assert!(summary.cases.len() >= 8, "sample has {} tests", summary.cases.len());
@@ -33,7 +30,7 @@ fn generated_suite() {
         return;
     };
     let dir = PathBuf::from(dir);
-    let tools = ArmTools::find(&root().join(".venv")).ok();
+    let tools = ArmTools::find().ok();
     let start = std::time::Instant::now();
     let summary = conformance::run_suite(&dir, tools.as_ref()).unwrap();
     print!("{}", summary.table());

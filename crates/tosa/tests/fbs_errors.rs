@@ -1,17 +1,14 @@
 //! Bad `.tosa` files give errors that name the file, the byte offset and what is wrong.
 
-use std::path::PathBuf;
-
 use vgforge_tosa::Error;
 use vgforge_tosa::fbs::{self, schema};
 
 fn fixture_bytes(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tosa-fbs").join(name);
-    std::fs::read(p).unwrap()
+    vgforge_testkit::read_arm_fixture(name).unwrap()
 }
 
 fn upscaler_raw() -> schema::FbsGraph {
-    fbs::read_raw(&fixture_bytes("upscaler_ptq_i8.tosa"), "up.tosa").unwrap()
+    fbs::read_raw(&fixture_bytes("upscaler_i8.tosa"), "up.tosa").unwrap()
 }
 
 /// Reads `bytes` expecting a flatbuffer error; returns (offset, message).
@@ -30,7 +27,7 @@ fn fails(bytes: &[u8]) -> (usize, String) {
 
 #[test]
 fn truncated_file() {
-    let bytes = fixture_bytes("upscaler_ptq_i8.tosa");
+    let bytes = fixture_bytes("upscaler_i8.tosa");
     let (_, m) = fails(&bytes[..5]);
     assert!(m.contains("truncated"), "{m}");
     let (off, m) = fails(&bytes[..bytes.len() / 2]);

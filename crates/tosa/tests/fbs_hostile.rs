@@ -2,13 +2,10 @@
 //! fixtures must give `Ok` or an error, never a panic, and whatever reads back must write
 //! and read back unchanged, and the validator must not panic on it.
 
-use std::path::PathBuf;
-
 use vgforge_tosa::{Graph, Profile, fbs, validate};
 
 fn fixture_bytes(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tosa-fbs").join(name);
-    std::fs::read(p).unwrap()
+    vgforge_testkit::read_arm_fixture(name).unwrap()
 }
 
 /// xorshift64*: a fixed sequence, so a failure reproduces from the printed case number.
@@ -64,7 +61,7 @@ fn check(bytes: &[u8], case: &str, tally: &mut Tally) -> Option<Graph> {
 
 #[test]
 fn truncation_at_every_offset() {
-    for f in ["minicnn_i8.tosa", "upscaler_ptq_i8.tosa"] {
+    for f in ["minicnn_i8.tosa", "upscaler_i8.tosa"] {
         let bytes = fixture_bytes(f);
         let whole = fbs::read(&bytes, f).unwrap();
         let mut tally = Tally::default();
@@ -82,7 +79,7 @@ fn truncation_at_every_offset() {
 #[test]
 fn random_byte_mutations() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    for f in ["minicnn_i8.tosa", "upscaler_ptq_i8.tosa"] {
+    for f in ["minicnn_i8.tosa", "upscaler_i8.tosa"] {
         let bytes = fixture_bytes(f);
         let mut tally = Tally::default();
         for case in 0..3000 {

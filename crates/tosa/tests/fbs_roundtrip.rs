@@ -1,17 +1,12 @@
 //! `.tosa` reading and writing without external tools: the Arm-made fixtures decode to the
 //! expected graphs, and every graph survives write -> read unchanged.
 
-use std::path::PathBuf;
-
 use half::{bf16, f16};
+use vgforge_testkit::arm_fixture as fixture;
 use vgforge_tosa::fbs::{self, VersionTag, WriteOptions, schema};
 use vgforge_tosa::{
     Builder, DType, Graph, NanMode, Op, ResizeMode, RoundingMode, Scalar, Tensor, TensorData,
 };
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tosa-fbs").join(name)
-}
 
 fn count(g: &Graph, name: &str) -> usize {
     g.operators.iter().filter(|o| o.op.name() == name).count()
@@ -19,7 +14,7 @@ fn count(g: &Graph, name: &str) -> usize {
 
 #[test]
 fn reads_executorch_upscaler() {
-    let g = fbs::read_file(fixture("upscaler_ptq_i8.tosa")).unwrap();
+    let g = fbs::read_file(fixture("upscaler_i8.tosa")).unwrap();
     assert_eq!(g.inputs, ["quantized_decomposed_quantize_per_tensor_default"]);
     assert_eq!(g.outputs, ["tosa_rescale_default_3"]);
     assert_eq!(g.operators.len(), 39);
@@ -113,7 +108,7 @@ fn roundtrip(g: &Graph) {
 
 #[test]
 fn fixtures_survive_read_write_read() {
-    for f in ["upscaler_ptq_i8.tosa", "minicnn_i8.tosa"] {
+    for f in ["upscaler_i8.tosa", "minicnn_i8.tosa"] {
         let g = fbs::read_file(fixture(f)).unwrap();
         roundtrip(&g);
     }
@@ -121,7 +116,7 @@ fn fixtures_survive_read_write_read() {
 
 #[test]
 fn raw_layer_is_lossless_on_fixtures() {
-    for f in ["upscaler_ptq_i8.tosa", "minicnn_i8.tosa"] {
+    for f in ["upscaler_i8.tosa", "minicnn_i8.tosa"] {
         let bytes = std::fs::read(fixture(f)).unwrap();
         let mut raw = fbs::read_raw(&bytes, f).unwrap();
         let again = fbs::write_raw(&raw);

@@ -1,13 +1,8 @@
 //! The Arm-made `.tosa` fixtures, read by our reader and run by our interpreter, reproduce
 //! the golden outputs bit-exactly, before and after a write -> read cycle.
 
-use std::path::{Path, PathBuf};
-
+use vgforge_testkit::arm_fixture as fixture;
 use vgforge_tosa::{Graph, Tensor, fbs, interp, npy};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tosa-fbs").join(name)
-}
 
 fn check(graph: &Graph, input: &str, expected: &str) {
     let x = npy::read(fixture(input)).unwrap();
@@ -32,7 +27,7 @@ fn check(graph: &Graph, input: &str, expected: &str) {
 
 #[test]
 fn upscaler_matches_reference_model_golden() {
-    let g = fbs::read_file(fixture("upscaler_ptq_i8.tosa")).unwrap();
+    let g = fbs::read_file(fixture("upscaler_i8.tosa")).unwrap();
     let again = fbs::read(&fbs::write(&g).unwrap(), "rewritten").unwrap();
     for i in 0..3 {
         check(&g, &format!("upscaler_input_{i}.npy"), &format!("upscaler_expected_{i}.npy"));

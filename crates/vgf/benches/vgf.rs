@@ -2,15 +2,12 @@
 //! model-converter converting the same `.tosa` (spawned; skipped when absent).
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use vgforge_vgf::{WriteOptions, read_vgf, write_vgf};
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/vgf").join(name)
-}
+use vgforge_testkit::arm_fixture as fixture;
 
 fn bench(c: &mut Criterion) {
     let tosa_path = fixture("upscaler_i8.tosa");
@@ -42,14 +39,13 @@ fn bench(c: &mut Criterion) {
 /// Times `model-converter -i upscaler_i8.tosa -o X.vgf` as a whole process, and our emit plus
 /// file write the same way, and prints both.
 fn model_converter(tosa_path: &std::path::Path, graph: &vgforge_tosa::Graph, opts: &WriteOptions) {
-    let venv = std::env::var_os("VGFORGE_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv"));
-    let exe = venv.join("bin/model-converter");
-    if !exe.exists() {
-        println!("skipped: model-converter comparison ({} is absent)", exe.display());
-        return;
-    }
+    let exe = match vgforge_tosa::tools::Venv::find().and_then(|v| v.tool("model-converter")) {
+        Ok(exe) => exe,
+        Err(reason) => {
+            println!("skipped: model-converter comparison ({reason})");
+            return;
+        }
+    };
     let dir = std::env::temp_dir().join(format!("vgforge-vgf-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let out = dir.join("mc.vgf");

@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::tools::{Scratch, Tools, run_ok};
-use common::{fixture, read_fixture};
+use common::tools::{Tools, run_ok};
+use common::{Scratch, fixture, read_fixture};
 use vgforge_tosa::{Graph, Op, Tensor, TensorData, interp, npy};
 use vgforge_vgf::{
     WriteOptions, dump_json, read_vgf, read_vgf_file, scenario_json, write_vgf_file,
@@ -26,7 +26,7 @@ fn check_with_tools(tag: &str, graph: &Graph, input: Tensor, opts: &WriteOptions
             return;
         }
     };
-    let dir = Scratch::new(tag);
+    let dir = Scratch::new(&format!("vgf-{tag}")).unwrap();
     let vgf_path = dir.path("model.vgf");
     write_vgf_file(&vgf_path, graph, opts).unwrap();
     let ours = read_vgf_file(&vgf_path).unwrap();
@@ -148,28 +148,25 @@ fn minicnn_i8_runs_on_arm_tools() {
 fn upscaler_from_executorch_tosa_runs_on_arm_tools() {
     let graph =
         vgforge_tosa::fbs::read(&read_fixture("upscaler_i8.tosa"), "upscaler_i8.tosa").unwrap();
-    let x = input("upscaler_i8_input.npy");
+    let x = input("upscaler_input_0.npy");
     // The interpreter reproduces tosa_reference_model's recorded output for this graph.
     let y = interp::run(&graph, std::slice::from_ref(&x)).unwrap();
-    assert_eq!(y[0], input("upscaler_i8_expected.npy"));
+    assert_eq!(y[0], input("upscaler_expected_0.npy"));
     check_with_tools("upscaler_i8", &graph, x, &WriteOptions::default());
 }
 
 #[test]
 fn int_operator_zoo_runs_on_arm_tools() {
-    let x: Vec<i8> = common::zoo::values(32, 21, -128, 127).iter().map(|&v| v as i8).collect();
-    let x = Tensor::i8(vec![1, 4, 4, 2], x).unwrap();
-    check_with_tools("int_zoo", &common::zoo::int_zoo(), x, &WriteOptions::default());
+    let x = common::zoo::int_zoo_input().unwrap();
+    check_with_tools("int_zoo", &common::zoo::int_zoo().unwrap(), x, &WriteOptions::default());
 }
 
 #[test]
 fn fp_operator_zoo_runs_on_arm_tools() {
-    let x: Vec<f32> =
-        common::zoo::values(32, 22, -200, 200).iter().map(|&v| v as f32 / 50.0).collect();
-    let x = Tensor::f32(vec![1, 4, 4, 2], x).unwrap();
+    let x = common::zoo::fp_zoo_input().unwrap();
     check_with_tools(
         "fp_zoo",
-        &common::zoo::fp_zoo(),
+        &common::zoo::fp_zoo().unwrap(),
         x,
         &WriteOptions { debug_names: true, ..WriteOptions::default() },
     );
@@ -186,7 +183,7 @@ fn bigconv_from_model_converter_matches_the_interpreter() {
             return;
         }
     };
-    let dir = Scratch::new("bigconv");
+    let dir = Scratch::new("vgf-bigconv").unwrap();
     let mut runner = match tools.scenario_runner(&dir) {
         Ok(c) => c,
         Err(reason) => {
@@ -198,9 +195,7 @@ fn bigconv_from_model_converter_matches_the_interpreter() {
     let f = read_vgf(&bytes, "bigconv_i8.vgf").unwrap();
     let graph = f.to_tosa().unwrap();
     let decl = &graph.tensors[&graph.inputs[0]];
-    let n = decl.shape.iter().product();
-    let x: Vec<i8> = common::zoo::values(n, 31, -128, 127).iter().map(|&v| v as i8).collect();
-    let x = Tensor::i8(decl.shape.clone(), x).unwrap();
+    let x = common::zoo::i8s(&decl.shape, 31, -128, 127).unwrap();
     let t = std::time::Instant::now();
     let want = interp::run(&graph, std::slice::from_ref(&x)).unwrap();
     println!("bigconv_i8: interpreter {:.2} s", t.elapsed().as_secs_f64());

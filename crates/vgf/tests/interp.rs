@@ -33,8 +33,8 @@ fn int8_models_are_bit_exact_with_recorded_outputs() {
         ("minicnn_i8.vgf", "minicnn_i8_input.npy", "minicnn_i8_output.npy"),
         ("handwritten_minicnn_i8.vgf", "minicnn_i8_input.npy", "minicnn_i8_output.npy"),
         ("handwritten_minicnn_i8_minimal.vgf", "minicnn_i8_input.npy", "minicnn_i8_output.npy"),
-        ("upscaler_i8.vgf", "upscaler_i8_input.npy", "upscaler_i8_expected.npy"),
-        ("upscaler_i8_debuginfo.vgf", "upscaler_i8_input.npy", "upscaler_i8_expected.npy"),
+        ("upscaler_i8.vgf", "upscaler_input_0.npy", "upscaler_expected_0.npy"),
+        ("upscaler_i8_debuginfo.vgf", "upscaler_input_0.npy", "upscaler_expected_0.npy"),
     ] {
         let got = run(vgf, input);
         let want = npy::read(fixture(expected)).unwrap();
@@ -57,17 +57,11 @@ fn fp32_conv_matches_emulation_layer_output() {
 
 #[test]
 fn zoo_graphs_survive_write_read_and_run_the_same() {
-    let x8 = Tensor::i8(
-        vec![1, 4, 4, 2],
-        common::zoo::values(32, 21, -128, 127).iter().map(|&v| v as i8).collect(),
-    )
-    .unwrap();
-    let xf = Tensor::f32(
-        vec![1, 4, 4, 2],
-        common::zoo::values(32, 22, -200, 200).iter().map(|&v| v as f32 / 50.0).collect(),
-    )
-    .unwrap();
-    for (g, x) in [(common::zoo::int_zoo(), x8), (common::zoo::fp_zoo(), xf)] {
+    let zoos = [
+        (common::zoo::int_zoo().unwrap(), common::zoo::int_zoo_input().unwrap()),
+        (common::zoo::fp_zoo().unwrap(), common::zoo::fp_zoo_input().unwrap()),
+    ];
+    for (g, x) in zoos {
         let want = interp::run(&g, std::slice::from_ref(&x)).unwrap();
         for debug_names in [false, true] {
             let opts = WriteOptions { debug_names, ..WriteOptions::default() };

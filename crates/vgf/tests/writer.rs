@@ -3,8 +3,8 @@
 
 mod common;
 
+use common::Scratch;
 use common::read_fixture;
-use common::tools::Scratch;
 use vgforge_tosa::{Builder, DType, Graph, Op, Tensor};
 use vgforge_vgf::{
     Error, WriteOptions, read_vgf, read_vgf_file, scenario_json, write_vgf, write_vgf_file,
@@ -57,7 +57,7 @@ fn unsupported_graphs_are_errors() {
 
 #[test]
 fn inline_threshold_moves_constants_to_the_constants_section() {
-    let g = common::zoo::int_zoo();
+    let g = common::zoo::int_zoo().unwrap();
     let few = read_vgf(&write_vgf(&g, &WriteOptions::default()).unwrap(), "a").unwrap();
     let opts = WriteOptions { inline_max_elements: 0, ..WriteOptions::default() };
     let many = read_vgf(&write_vgf(&g, &opts).unwrap(), "b").unwrap();
@@ -72,7 +72,7 @@ fn inline_threshold_moves_constants_to_the_constants_section() {
 
 #[test]
 fn debug_names_keep_tensor_names() {
-    let g = common::zoo::int_zoo();
+    let g = common::zoo::int_zoo().unwrap();
     let opts = WriteOptions { debug_names: true, ..WriteOptions::default() };
     let back = read_vgf(&write_vgf(&g, &opts).unwrap(), "zoo").unwrap().to_tosa().unwrap();
     let results = |g: &Graph| -> Vec<String> {
@@ -96,13 +96,13 @@ fn debug_names_keep_tensor_names() {
 
 #[test]
 fn files_are_written_atomically() {
-    let dir = Scratch::new("atomic");
+    let dir = Scratch::new("vgf-atomic").unwrap();
     let path = dir.path("m.vgf");
-    let g = common::zoo::fp_zoo();
+    let g = common::zoo::fp_zoo().unwrap();
     write_vgf_file(&path, &g, &WriteOptions::default()).unwrap();
     write_vgf_file(&path, &g, &WriteOptions::default()).unwrap();
     let names: Vec<_> =
-        std::fs::read_dir(&dir.0).unwrap().map(|e| e.unwrap().file_name()).collect();
+        std::fs::read_dir(dir.dir()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names, vec![std::ffi::OsString::from("m.vgf")], "no temporary files left");
     assert_eq!(
         read_vgf_file(&path).unwrap().to_tosa().unwrap().compute_op_count(),

@@ -7,7 +7,7 @@ use vgforge_runner::{Backend, DeviceSelector, Error, Runner, RunnerOptions};
 use vgforge_tosa::{DType, Tensor, TensorData};
 
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/runner").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/arm").join(name)
 }
 
 /// Opens a runner, or prints `skipped: <reason>` and returns None when the machine has
@@ -149,9 +149,12 @@ pub fn in_emulation_child(test: &str) -> bool {
         return true;
     }
     let venv = vgforge_runner::env::venv_dir();
-    let Some(deploy) = vgforge_runner::env::emulation_layer_dir(&venv) else {
-        println!("skipped: no ML emulation layer in {}", venv.display());
-        return false;
+    let deploy = match vgforge_runner::env::emulation_layer_dir(&venv) {
+        Ok(d) => d,
+        Err(e) => {
+            println!("skipped: no ML emulation layer: {e}");
+            return false;
+        }
     };
     let scratch =
         std::env::temp_dir().join(format!("vgforge-runner-layers-{}", std::process::id()));

@@ -3,14 +3,9 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-
 use vgforge_tosa::{Builder, DType, Graph, NanMode, Op, RoundingMode, Scalar, Tensor, TensorData};
 
-/// `<workspace>/fixtures/tosa/<name>`.
-pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tosa").join(name)
-}
+pub use vgforge_testkit::arm_fixture as fixture;
 
 fn parse_type(s: &str) -> (DType, Vec<usize>) {
     let inner = s.trim().trim_start_matches("tensor<").trim_end_matches('>');

