@@ -7,8 +7,7 @@
 
 mod common;
 
-use common::{Rng, int_diff, runner_with};
-use vgforge_runner::{Backend, RunnerOptions};
+use common::{Rng, blocked_runner, check_single_dispatch, out_dim};
 use vgforge_tosa::{Builder, DType, Graph, NanMode, Op, RoundingMode, Scalar, Tensor};
 
 struct Case {
@@ -44,20 +43,6 @@ const BASE: Case = Case {
     fuse: true,
 };
 
-/// `count` values of `rng` mapped into `lo..=hi`.
-fn in_range(rng: &mut Rng, count: usize, (lo, hi): (i8, i8)) -> Vec<i8> {
-    let span = i64::from(hi) - i64::from(lo) + 1;
-    rng.i8s(count)
-        .into_iter()
-        .map(|v| (i64::from(lo) + (i64::from(v) + 128) % span) as i8)
-        .collect()
-}
-
-fn out_dim(i: usize, k: usize, pa: i32, pb: i32, s: i32, d: i32) -> usize {
-    ((i as i64 - 1 + i64::from(pa + pb) - (k as i64 - 1) * i64::from(d)) / i64::from(s) + 1)
-        as usize
-}
-
 fn graph(c: &Case) -> Graph {
     let mut rng = Rng::new(c.name.len() as u64 * 31 + c.oc as u64);
     let [n, h, w, ic] = c.input;
@@ -67,7 +52,7 @@ fn graph(c: &Case) -> Graph {
     b.set_location(Some(c.name));
     let x = b.add_input("x", DType::Int8, &[n, h, w, ic]);
     let count = c.oc * c.k[0] * c.k[1] * ic;
-    let weights = in_range(&mut rng, count, c.w_range);
+    let weights = rng.i8s_in(count, c.w_range);
     let wt = b.add_const("w", Tensor::i8(vec![c.oc, c.k[0], c.k[1], ic], weights).unwrap());
     let bias: Vec<i32> = (0..c.oc).map(|o| o as i32 * 977 - 4000).collect();
     let bias = b.add_const("b", Tensor::i32(vec![c.oc], bias).unwrap());
@@ -112,26 +97,8 @@ fn graph(c: &Case) -> Graph {
 
 /// Runs `c` on the blocked kernels and compares with the interpreter; returns the kernel.
 fn check(c: &Case) -> Option<String> {
-    let opts = RunnerOptions { blocked_conv: Some(true), ..Default::default() };
-    let r = runner_with(Backend::Compute, opts)?;
-    let g = graph(c);
-    let mut m = r.load(&g).unwrap_or_else(|e| panic!("{}: load: {e}", c.name));
-    let d = m.dispatches();
-    assert_eq!(d.len(), 1, "{}: conv (+ rescale and clamp) in one dispatch: {d:?}", c.name);
-    let mut rng = Rng::new(c.oc as u64 * 7 + 3);
-    let decl = g.input_decls()[0].clone();
-    // Batch 3 in one submission, then one at a time.
-    let mut shape = decl.shape.clone();
-    shape[0] *= 3;
-    let x = Tensor::i8(shape.clone(), in_range(&mut rng, shape.iter().product(), c.x_range))
-        .expect("input");
-    let want = vgforge_tosa::interp::run_batched(&g, std::slice::from_ref(&x)).expect("interp");
-    for batch in [3, 1] {
-        let got = m.run(std::slice::from_ref(&x), batch).expect("run");
-        let (n, max) = int_diff(&got[0], &want[0]);
-        assert_eq!(n, 0, "{} (batch {batch}, {}): {n} elements differ (max {max})", c.name, d[0]);
-    }
-    Some(d[0].clone())
+    let r = blocked_runner()?;
+    Some(check_single_dispatch(&r, &graph(c), c.name, c.oc as u64 * 7 + 3, c.x_range, 3))
 }
 
 #[test]

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Rng, int_diff, runner_with};
+use common::{Rng, blocked_runner, check_single_dispatch, out_dim, ran, runner_with};
 use vgforge_runner::{Backend, Runner, RunnerOptions};
 use vgforge_tosa::{Builder, DType, Graph, NanMode, Op, RoundingMode, Scalar, Tensor};
 
@@ -45,20 +45,6 @@ const BASE: Case = Case {
     fuse: true,
     broadcast: false,
 };
-
-/// `count` values of `rng` mapped into `lo..=hi`.
-fn in_range(rng: &mut Rng, count: usize, (lo, hi): (i8, i8)) -> Vec<i8> {
-    let span = i64::from(hi) - i64::from(lo) + 1;
-    rng.i8s(count)
-        .into_iter()
-        .map(|v| (i64::from(lo) + (i64::from(v) + 128) % span) as i8)
-        .collect()
-}
-
-fn out_dim(i: usize, k: usize, pa: i32, pb: i32, s: i32, d: i32) -> usize {
-    ((i as i64 - 1 + i64::from(pa + pb) - (k as i64 - 1) * i64::from(d)) / i64::from(s) + 1)
-        as usize
-}
 
 fn graph(c: &Case) -> Graph {
     let [n, h, w, ic] = c.input;
@@ -115,55 +101,29 @@ fn graph(c: &Case) -> Graph {
     b.finish()
 }
 
-/// A runner on the blocked kernels, or None (after `skipped: ...`) without a device. One
-/// per test, so each kernel variant is compiled once.
-fn blocked() -> Option<Runner> {
-    runner_with(Backend::Compute, RunnerOptions { blocked_conv: Some(true), ..Default::default() })
-}
-
 /// Runs `c` on `r` and compares with the interpreter at batch 7 (one submission) and 1;
 /// returns the kernel.
 fn check(r: &Runner, c: &Case) -> String {
-    let g = graph(c);
-    let mut m = r.load(&g).unwrap_or_else(|e| panic!("{}: load: {e}", c.name));
-    let d = m.dispatches();
-    assert_eq!(d.len(), 1, "{}: depthwise (+ rescale and clamp) in one dispatch: {d:?}", c.name);
-    let mut rng = Rng::new(c.input[3] as u64 * 17 + 5);
-    let decl = g.input_decls()[0].clone();
-    let mut shape = decl.shape.clone();
-    shape[0] *= 7;
-    let x = Tensor::i8(shape.clone(), in_range(&mut rng, shape.iter().product(), c.x_range))
-        .expect("input");
-    let want = vgforge_tosa::interp::run_batched(&g, std::slice::from_ref(&x)).expect("interp");
-    for batch in [7, 1] {
-        let got = m.run(std::slice::from_ref(&x), batch).expect("run");
-        let (n, max) = int_diff(&got[0], &want[0]);
-        assert_eq!(n, 0, "{} (batch {batch}, {}): {n} elements differ (max {max})", c.name, d[0]);
-    }
-    d[0].clone()
-}
-
-/// Asserts the dispatch ran kernel `name` (the label follows a colon).
-fn ran(k: String, name: &str) {
-    assert!(k.starts_with(&format!("{name}:")), "expected {name}, got {k}");
+    let seed = c.input[3] as u64 * 17 + 5;
+    check_single_dispatch(r, &graph(c), c.name, seed, c.x_range, 7)
 }
 
 /// Runs `c` (a 3x3 stride-1 layer with odd H and W) as three layers: stride 1 and stride
 /// 2 (the row-reuse variants `<kernel>_k3s1`, `<kernel>_k3s2`) and with row dilation 2,
 /// which takes the general variant `<kernel>`.
 fn rows_three_ways(r: &Runner, c: &Case, kernel: &str) {
-    ran(check(r, c), &format!("{kernel}_k3s1"));
+    ran(&check(r, c), &format!("{kernel}_k3s1"));
     let s2 = Case { stride: [2, 1], ..*c };
-    ran(check(r, &s2), &format!("{kernel}_k3s2"));
+    ran(&check(r, &s2), &format!("{kernel}_k3s2"));
     let dil = Case { dilation: [2, 1], pad: [2, 2, 1, 1], ..*c };
-    ran(check(r, &dil), kernel);
+    ran(&check(r, &dil), kernel);
 }
 
 #[test]
 fn sixteen_byte_loads_for_multiplier_one() {
-    let Some(r) = blocked() else { return };
+    let Some(r) = blocked_runner() else { return };
     rows_three_ways(&r, &Case { name: "v16", ..BASE }, "depthwise_i8_fast_v16");
-    ran(check(&r, &Case { name: "v16_raw", fuse: false, ..BASE }), "depthwise_i8_fast_v16_raw");
+    ran(&check(&r, &Case { name: "v16_raw", fuse: false, ..BASE }), "depthwise_i8_fast_v16_raw");
     // 48 channels: three tiles; 17 rows: a partial last block of 16.
     let c = Case { name: "v16_48", input: [1, 17, 7, 48], broadcast: true, ..BASE };
     rows_three_ways(&r, &c, "depthwise_i8_fast_v16");
@@ -171,28 +131,28 @@ fn sixteen_byte_loads_for_multiplier_one() {
 
 #[test]
 fn word_loads_for_channels_not_filling_a_tile() {
-    let Some(r) = blocked() else { return };
+    let Some(r) = blocked_runner() else { return };
     // 20 channels: the second tile reads 4 real channels and clamped words.
     let c = Case { name: "w4", input: [1, 9, 11, 20], ..BASE };
     rows_three_ways(&r, &c, "depthwise_i8_fast_w4");
     let c = Case { name: "w4_raw", input: [1, 9, 10, 4], fuse: false, ..BASE };
-    ran(check(&r, &c), "depthwise_i8_fast_w4_raw");
+    ran(&check(&r, &c), "depthwise_i8_fast_w4_raw");
 }
 
 #[test]
 fn word_loads_for_multiplier_two() {
-    let Some(r) = blocked() else { return };
+    let Some(r) = blocked_runner() else { return };
     // 12 channels x 2 = 24 outputs: the second tile reads 4 input channels and a clamped
     // word.
     let c = Case { name: "m2", input: [1, 11, 9, 12], mult: 2, ..BASE };
     rows_three_ways(&r, &c, "depthwise_i8_fast_w4m2");
     let c = Case { name: "m2_raw", input: [1, 6, 5, 4], mult: 2, fuse: false, ..BASE };
-    ran(check(&r, &c), "depthwise_i8_fast_w4m2_raw");
+    ran(&check(&r, &c), "depthwise_i8_fast_w4m2_raw");
 }
 
 #[test]
 fn byte_loads_for_odd_channels_and_other_multipliers() {
-    let Some(r) = blocked() else { return };
+    let Some(r) = blocked_runner() else { return };
     let c = Case { name: "odd", input: [1, 7, 13, 13], ..BASE };
     rows_three_ways(&r, &c, "depthwise_i8_fast_b");
     // 7 x 2 = 14 outputs; 3 x 4 = 12 outputs (word stores).
@@ -201,12 +161,12 @@ fn byte_loads_for_odd_channels_and_other_multipliers() {
     let c = Case { name: "m4", input: [1, 5, 9, 3], mult: 4, ..BASE };
     rows_three_ways(&r, &c, "depthwise_i8_fast_b_s4");
     let c = Case { name: "odd_raw", input: [1, 8, 7, 5], mult: 3, fuse: false, ..BASE };
-    ran(check(&r, &c), "depthwise_i8_fast_b_raw");
+    ran(&check(&r, &c), "depthwise_i8_fast_b_raw");
 }
 
 #[test]
 fn stride_dilation_padding_and_zero_points() {
-    let Some(r) = blocked() else { return };
+    let Some(r) = blocked_runner() else { return };
     // Stride 2 with asymmetric padding; the input zero point at the int8 ends, where a
     // padded tap reading anything but the zero point would show.
     let c = Case {

@@ -6,9 +6,9 @@
 
 mod common;
 
-use common::{Rng, int_diff, runner_with};
+use common::{blocked_runner, check_single_dispatch, ran, runner_with};
 use vgforge_runner::{Backend, Runner, RunnerOptions};
-use vgforge_tosa::{Builder, DType, Graph, NanMode, Op, Tensor};
+use vgforge_tosa::{Builder, DType, Graph, NanMode, Op};
 
 #[derive(Clone, Copy)]
 struct Case {
@@ -67,42 +67,11 @@ fn graph(c: &Case) -> Graph {
     b.finish()
 }
 
-/// `count` values of `rng` mapped into `lo..=hi`.
-fn in_range(rng: &mut Rng, count: usize, (lo, hi): (i8, i8)) -> Vec<i8> {
-    let span = i64::from(hi) - i64::from(lo) + 1;
-    rng.i8s(count)
-        .into_iter()
-        .map(|v| (i64::from(lo) + (i64::from(v) + 128) % span) as i8)
-        .collect()
-}
-
 /// Runs `c` on `r` and compares with the interpreter at batch 7 (one submission) and 1;
 /// returns the kernel.
 fn check(r: &Runner, c: &Case) -> String {
-    let g = graph(c);
-    let mut m = r.load(&g).unwrap_or_else(|e| panic!("{}: load: {e}", c.name));
-    let d = m.dispatches();
-    assert_eq!(d.len(), 1, "{}: {d:?}", c.name);
-    let mut rng = Rng::new(c.input[3] as u64 * 29 + c.name.len() as u64);
-    let mut shape = g.input_decls()[0].shape.clone();
-    shape[0] *= 7;
-    let x = Tensor::i8(shape.clone(), in_range(&mut rng, shape.iter().product(), c.x_range))
-        .expect("input");
-    let want = vgforge_tosa::interp::run_batched(&g, std::slice::from_ref(&x)).expect("interp");
-    for batch in [7, 1] {
-        let got = m.run(std::slice::from_ref(&x), batch).expect("run");
-        let (n, max) = int_diff(&got[0], &want[0]);
-        assert_eq!(n, 0, "{} (batch {batch}, {}): {n} elements differ (max {max})", c.name, d[0]);
-    }
-    d[0].clone()
-}
-
-fn ran(k: &str, name: &str) {
-    assert!(k.starts_with(&format!("{name}:")), "expected {name}, got {k}");
-}
-
-fn blocked() -> Option<Runner> {
-    runner_with(Backend::Compute, RunnerOptions { blocked_conv: Some(true), ..Default::default() })
+    let seed = c.input[3] as u64 * 29 + c.name.len() as u64;
+    check_single_dispatch(r, &graph(c), c.name, seed, c.x_range, 7)
 }
 
 /// The shapes every pool variant runs: plain 2x2/2, 3x3/2 with asymmetric padding and a
@@ -131,7 +100,7 @@ fn shapes(r: &Runner, base: Case, kernel: &str) {
 
 #[test]
 fn max_pool_sixteen_and_four_byte_loads() {
-    let Some(r) = blocked() else { return };
+    let Some(r) = blocked_runner() else { return };
     shapes(&r, Case { name: "max32", ..BASE }, "maxpool_i8_fast_v16");
     shapes(&r, Case { name: "max20", input: [1, 12, 10, 20], ..BASE }, "maxpool_i8_fast_w4");
     // All inputs at -128: padding must not raise the maximum.
@@ -141,7 +110,7 @@ fn max_pool_sixteen_and_four_byte_loads() {
 
 #[test]
 fn avg_pool_sixteen_and_four_byte_loads() {
-    let Some(r) = blocked() else { return };
+    let Some(r) = blocked_runner() else { return };
     let avg = Case { avg: true, in_zp: -3, out_zp: 4, ..BASE };
     shapes(&r, Case { name: "avg16", input: [1, 12, 10, 16], ..avg }, "avgpool_i8_fast_v16");
     shapes(&r, Case { name: "avg12", input: [1, 12, 10, 12], ..avg }, "avgpool_i8_fast_w4");
@@ -155,7 +124,7 @@ fn avg_pool_sixteen_and_four_byte_loads() {
 
 #[test]
 fn channels_not_in_words_keep_the_general_kernels() {
-    let Some(r) = blocked() else { return };
+    let Some(r) = blocked_runner() else { return };
     ran(&check(&r, &Case { name: "max7", input: [1, 6, 6, 7], ..BASE }), "maxpool_i8");
     let avg = Case { name: "avg3", input: [1, 6, 6, 3], avg: true, in_zp: 5, ..BASE };
     ran(&check(&r, &avg), "avgpool_i8");

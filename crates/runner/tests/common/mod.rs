@@ -89,6 +89,14 @@ impl Rng {
     pub fn i8s(&mut self, n: usize) -> Vec<i8> {
         (0..n).map(|_| (self.next() >> 56) as u8 as i8).collect()
     }
+    /// `n` values mapped into `lo..=hi` (both ends included).
+    pub fn i8s_in(&mut self, n: usize, (lo, hi): (i8, i8)) -> Vec<i8> {
+        let span = i64::from(hi) - i64::from(lo) + 1;
+        self.i8s(n)
+            .into_iter()
+            .map(|v| (i64::from(lo) + (i64::from(v) + 128) % span) as i8)
+            .collect()
+    }
     pub fn f32s(&mut self, n: usize, lo: f32, hi: f32) -> Vec<f32> {
         (0..n)
             .map(|_| lo + (hi - lo) * ((self.next() >> 40) as f32 / (1u64 << 24) as f32))
@@ -231,4 +239,51 @@ pub fn compare_with_interpreter(
         }
     }
     summary
+}
+
+/// Output length of a convolution or pool along one axis.
+#[allow(dead_code)]
+pub fn out_dim(i: usize, k: usize, pa: i32, pb: i32, s: i32, d: i32) -> usize {
+    ((i as i64 - 1 + i64::from(pa + pb) - (k as i64 - 1) * i64::from(d)) / i64::from(s) + 1)
+        as usize
+}
+
+/// The compute backend with the register-blocked CPU kernels forced on.
+#[allow(dead_code)]
+pub fn blocked_runner() -> Option<Runner> {
+    runner_with(Backend::Compute, RunnerOptions { blocked_conv: Some(true), ..Default::default() })
+}
+
+/// Asserts that dispatch label `k` names kernel `name`.
+#[allow(dead_code)]
+pub fn ran(k: &str, name: &str) {
+    assert!(k.starts_with(&format!("{name}:")), "expected {name}, got {k}");
+}
+
+/// Runs single-input, single-output `g` (which must lower to exactly one dispatch) on
+/// `batch` inferences in one submission and then one at a time, inputs drawn from `x_range`,
+/// and asserts 0 LSB against the interpreter. Returns the dispatch label.
+#[allow(dead_code)]
+pub fn check_single_dispatch(
+    r: &Runner,
+    g: &vgforge_tosa::Graph,
+    name: &str,
+    seed: u64,
+    x_range: (i8, i8),
+    batch: usize,
+) -> String {
+    let mut m = r.load(g).unwrap_or_else(|e| panic!("{name}: load: {e}"));
+    let d = m.dispatches();
+    assert_eq!(d.len(), 1, "{name}: fused into one dispatch: {d:?}");
+    let mut rng = Rng::new(seed);
+    let mut shape = g.input_decls()[0].shape.clone();
+    shape[0] *= batch;
+    let x = Tensor::i8(shape.clone(), rng.i8s_in(shape.iter().product(), x_range)).expect("input");
+    let want = vgforge_tosa::interp::run_batched(g, std::slice::from_ref(&x)).expect("interp");
+    for b in [batch, 1] {
+        let got = m.run(std::slice::from_ref(&x), b).expect("run");
+        let (n, max) = int_diff(&got[0], &want[0]);
+        assert_eq!(n, 0, "{name} (batch {b}, {}): {n} elements differ (max {max})", d[0]);
+    }
+    d[0].clone()
 }
