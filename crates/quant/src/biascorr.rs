@@ -11,9 +11,8 @@ use std::collections::BTreeMap;
 
 use vgforge_graph::{Graph, Op, TensorData};
 
-use crate::convert::weight_scales;
+use crate::convert::quantize_weights;
 use crate::error::{Error, Result};
-use crate::qparams::{W_QMAX, W_QMIN, quantize};
 
 /// Fraction of the `out` output positions (along one axis) whose tap `t` reads inside an
 /// input of length `len` rather than zero padding.
@@ -97,7 +96,8 @@ pub fn correct_biases(
                 wt.shape
             )));
         }
-        let s_w = weight_scales(w, oc);
+        // The same int8 weights `convert` will produce.
+        let (qw, s_w) = quantize_weights(w, oc);
         let per = cg * taps;
         let og = oc / groups;
         let mut delta = vec![0f64; oc];
@@ -106,7 +106,7 @@ pub fn correct_biases(
             for c in 0..cg {
                 for (t, &frac) in weight_of.iter().enumerate() {
                     let i = o * per + c * taps + t;
-                    let wq = quantize(w[i], s_w[o], 0, W_QMIN, W_QMAX) as f32 * s_w[o];
+                    let wq = f32::from(qw[i]) * s_w[o];
                     *d += f64::from((wq - w[i]) * mu[c0 + c] * frac);
                 }
             }

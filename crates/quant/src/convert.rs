@@ -26,6 +26,18 @@ pub fn weight_scales(w: &[f32], out_channels: usize) -> Vec<f32> {
         .collect()
 }
 
+/// Per-channel symmetric int8 codes of weight `w` (axis 0 = `out_channels`) and their scales.
+pub fn quantize_weights(w: &[f32], out_channels: usize) -> (Vec<i8>, Vec<f32>) {
+    let s_w = weight_scales(w, out_channels);
+    let per = (w.len() / out_channels.max(1)).max(1);
+    let q = w
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| quantize(v, s_w[i / per], 0, W_QMIN, W_QMAX) as i8)
+        .collect();
+    (q, s_w)
+}
+
 /// Int32 bias codes: `round(b / (s_in * s_w[c]))`, saturated to the int32 range.
 pub fn quantize_bias(b: &[f32], s_in: f32, s_w: &[f32]) -> (Vec<i32>, Vec<f32>) {
     let scales: Vec<f32> = s_w.iter().map(|&s| s_in * s).collect();
@@ -77,13 +89,7 @@ pub fn convert(fp32: &Graph, act: &ActParams) -> Result<Graph> {
             .and_then(TensorData::as_f32)
             .ok_or_else(|| gerr(format!("weight '{wname}' has no f32 data")))?;
         let oc = *wt.shape.first().ok_or_else(|| gerr(format!("weight '{wname}' is a scalar")))?;
-        let s_w = weight_scales(w, oc);
-        let per = w.len() / oc.max(1);
-        let qw: Vec<i8> = w
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| quantize(v, s_w[i / per], 0, W_QMIN, W_QMAX) as i8)
-            .collect();
+        let (qw, s_w) = quantize_weights(w, oc);
         let t = g.tensor_mut(wname).ok_or_else(|| gerr(format!("weight '{wname}' vanished")))?;
         t.dtype = DType::I8;
         t.data = Some(TensorData::I8(qw));
